@@ -1,0 +1,56 @@
+# The two commands of the README: `make run` and `make test`. Everything else
+# (the Python 3.10 venv, the spaCy pipeline, the model) is built on demand.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV        ?= .venv
+PY          := $(VENV)/bin/python
+RASA        := $(VENV)/bin/rasa
+INSTALLED   := $(VENV)/.installed
+SPACY_META  := build/spacy/loginhelp_en/meta.json
+SPACY_SRC   := $(wildcard spacy_pipeline/*.yml) loginhelp/nlp/spacy_pipeline.py
+TRAIN_SRC   := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null)
+MODEL       := models/loginhelp.tar.gz
+
+export PYTHONDONTWRITEBYTECODE := 1
+export TF_CPP_MIN_LOG_LEVEL := 2
+
+.PHONY: help venv spacy train run test validate bench-nlu bench-latency clean
+
+help:
+	@echo "make run            set up everything that is missing and start the assistant"
+	@echo "make test           data validation, pytest and conversation tests"
+	@echo "make train          build the spaCy pipeline and train into models/"
+	@echo "make bench-nlu      5-fold cross-validation against a TF-IDF baseline"
+	@echo "make bench-latency  REST latency and memory benchmark"
+
+venv: $(INSTALLED)
+$(INSTALLED): pyproject.toml scripts/bootstrap_venv.sh scripts/find_python.sh
+	@scripts/bootstrap_venv.sh
+
+spacy: $(SPACY_META)
+$(SPACY_META): $(INSTALLED) $(SPACY_SRC)
+	@$(PY) -m loginhelp.nlp.spacy_pipeline
+
+train: $(MODEL)
+# Retrain only when the data, the config or the spaCy pipeline changed.
+$(MODEL): $(SPACY_META) $(TRAIN_SRC)
+	@scripts/train.sh
+
+run: $(MODEL)
+	@scripts/run.sh
+
+validate: $(SPACY_META)
+	@$(RASA) data validate
+
+test: $(MODEL)
+	@scripts/test.sh
+
+bench-nlu: $(SPACY_META)
+	@$(PY) bench/nlu_crossval.py
+
+bench-latency: $(MODEL)
+	@$(PY) bench/latency.py
+
+clean:
+	rm -rf build models results var/tracker.db
