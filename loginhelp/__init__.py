@@ -1,0 +1,1 @@
+"""CoinEx login-help assistant: shared library (security checks, tickets, CLI)."""

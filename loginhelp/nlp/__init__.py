@@ -1,0 +1,1 @@
+"""Language resources of the assistant: the project's own spaCy pipeline."""
