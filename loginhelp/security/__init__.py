@@ -1,0 +1,1 @@
+"""Security rules shared by the NLU pipeline, the actions and storage."""
