@@ -25,19 +25,39 @@ _NOT_A_PASSWORD = frozenset(
     accepted working saved forgotten forgot lost""".split()
 )
 
+_PASSWORD_WORD = r"(?:pass(?:word|wd|wort|code)?|pasword|passwrd|pwd|pw)"
+# "password is X", "pwd: X", "password so you can log in: X"
 _PASSWORD_RE = re.compile(
-    r"\b(?:pass(?:word|wd|code)?|pwd|pw)\b\s*(?:is|was|=|:|->)\s*[\"'“]?(?P<value>[^\s\"'”]{4,})",
+    _PASSWORD_WORD + r"\b[^.\n:=]{0,40}?(?:\bis\b|\bwas\b|=|:|->)\s*[\"'“]?(?P<value>[^\s\"'”]{4,})",
     re.IGNORECASE,
 )
-_CODE_CONTEXT_RE = re.compile(
-    r"\b(?:2fa|2-fa|g2fa|mfa|otp|code|codes|authenticator|auth|token|pin|sms)\b"
-    r"[^\n.?!]{0,25}?(?<![\d+])(?P<value>\d{3}[ -]?\d{3})(?!\d)",
+# "password Test1234": a password-looking word (letters and digits) right after
+_PASSWORD_BARE_RE = re.compile(
+    _PASSWORD_WORD + r"\s+(?P<value>(?=\S*\d)(?=\S*[A-Za-z])[^\s\"']{6,})", re.IGNORECASE
+)
+# "email / Secret-Pass-9" after an email address
+_CREDENTIAL_PAIR_RE = re.compile(
+    r"[\w.+-]+@[\w-]+\.[\w.-]+\s*[/|,;]\s*(?P<value>(?=\S*\d)(?=\S*[A-Za-z])\S{6,})"
+)
+_CODE_WORDS_RE = re.compile(
+    r"\b(?:2fa|2-fa|g2fa|mfa|otp|code|codes|authenticator|auth|token|pin|sms)\b", re.IGNORECASE
+)
+# Runs of digits with optional single separators: a code, or part of a phone number.
+_NUMBER_RUN_RE = re.compile(r"\+?\d(?:[ .-]?\d)*")
+_CODE_LENGTHS = (6, 8)
+# A base32 2FA setup key ("JBSWY3DPEHPK3PXP") next to a word that names it.
+_SETUP_KEY_RE = re.compile(
+    r"\b(?:key|secret|setup|backup|recovery|2fa|authenticator)\b[^\n]{0,30}?\b(?P<value>(?=[A-Z2-7]*[2-7])[A-Z2-7]{16,64})\b",
     re.IGNORECASE,
 )
-_BARE_CODE_RE = re.compile(r"^\s*(?P<value>\d{3}[ -]?\d{3}|\d{8})\s*[.!]?\s*$")
 _HEX_KEY_RE = re.compile(r"\b(?:0x)?(?P<value>[0-9a-fA-F]{64})\b")
 _WIF_KEY_RE = re.compile(r"\b(?P<value>[5KL][1-9A-HJ-NP-Za-km-z]{50,51})\b")
 _EXTENDED_KEY_RE = re.compile(r"\b(?P<value>xprv[1-9A-HJ-NP-Za-km-z]{100,})\b")
+# A key introduced as one, even when short or truncated ("private key 5Kb8kLf9...").
+_NAMED_KEY_RE = re.compile(
+    r"\b(?:private[\s_-]*key|priv[\s_-]*key|pk|wif)\b\s*(?:is\s+|[:=]\s*)?(?P<value>(?:0x)?[0-9A-Za-z]{8,}\S*)",
+    re.IGNORECASE,
+)
 _WORD_RE = re.compile(r"[a-z]+")
 _SEED_LENGTHS = (12, 15, 18, 21, 24)
 
@@ -73,19 +93,35 @@ def _seed_phrases(text: str) -> List[Finding]:
     return findings
 
 
+def _codes(text: str) -> List[Finding]:
+    """Six- or eight-digit codes named as such, or sent alone; never phone numbers."""
+    found: List[Finding] = []
+    alone = _NUMBER_RUN_RE.fullmatch(text.strip().rstrip(".!"))
+    for match in _NUMBER_RUN_RE.finditer(text):
+        run = match.group()
+        digits = sum(c.isdigit() for c in run)
+        if run.startswith("+") or digits not in _CODE_LENGTHS:
+            continue  # a phone number, an error code or a year, not a 2FA code
+        before = text[max(0, match.start() - 30) : match.start()]
+        if alone or _CODE_WORDS_RE.search(before):
+            found.append(Finding(TWOFA_CODE, match.start(), match.end()))
+    return found
+
+
 def find_secrets(text: str) -> List[Finding]:
     """Every secret in ``text``, in order of position."""
     if not text:
         return []
     findings: List[Finding] = []
-    for match in _PASSWORD_RE.finditer(text):
-        value = match.group("value")
-        if value.lower().strip(".,!?") not in _NOT_A_PASSWORD:
-            findings.append(Finding(PASSWORD, match.start("value"), match.end("value")))
-    for regex in (_CODE_CONTEXT_RE, _BARE_CODE_RE):
+    for regex in (_PASSWORD_RE, _PASSWORD_BARE_RE, _CREDENTIAL_PAIR_RE):
         for match in regex.finditer(text):
-            findings.append(Finding(TWOFA_CODE, match.start("value"), match.end("value")))
-    for regex in (_HEX_KEY_RE, _WIF_KEY_RE, _EXTENDED_KEY_RE):
+            value = match.group("value")
+            if value.lower().strip(".,!?") not in _NOT_A_PASSWORD:
+                findings.append(Finding(PASSWORD, match.start("value"), match.end("value")))
+    findings.extend(_codes(text))
+    for match in _SETUP_KEY_RE.finditer(text):
+        findings.append(Finding(TWOFA_CODE, match.start("value"), match.end("value")))
+    for regex in (_HEX_KEY_RE, _WIF_KEY_RE, _EXTENDED_KEY_RE, _NAMED_KEY_RE):
         for match in regex.finditer(text):
             findings.append(Finding(PRIVATE_KEY, match.start("value"), match.end("value")))
     findings.extend(_seed_phrases(text))
