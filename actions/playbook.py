@@ -1,0 +1,124 @@
+"""The diagnosis as data: branches, their ordered steps and the triage plan.
+
+Everything here is read from ``playbook.yml`` so that support leads can reorder
+or add steps without touching the dialogue code; the actions only walk a plan.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+import yaml
+
+PLAYBOOK_FILE = Path(__file__).with_name("playbook.yml")
+GENERAL_BRANCH = "general"
+OTHER_BROWSER = "other"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One thing the customer is asked to try."""
+
+    id: str
+    response: str
+    title: str
+    variant: Optional[str] = None  # "browser" or "platform"
+
+
+@dataclass(frozen=True)
+class Playbook:
+    official_domains: Tuple[str, ...]
+    branch_for_intent: Dict[str, str]
+    branches: Dict[str, Tuple[str, ...]]
+    symptom_branch: Dict[str, str]
+    on_phone: Dict[str, str]
+    on_web: Dict[str, str]
+    general: Dict[str, Tuple[str, ...]]
+    steps: Dict[str, Step]
+    browsers: Tuple[str, ...]
+    phone_platforms: Tuple[str, ...]
+
+    def plan_for_branch(self, branch: str) -> List[str]:
+        return list(self.branches[branch])
+
+    def branch_for_triage(self, symptom: Optional[str], platform: Optional[str]) -> str:
+        """The branch a triage answer leads to; the platform wins over a mismatched symptom."""
+        branch = self.symptom_branch.get(symptom or "", GENERAL_BRANCH)
+        if platform in self.phone_platforms:
+            branch = self.on_phone.get(branch, branch)
+        elif platform == "web":
+            branch = self.on_web.get(branch, branch)
+        return branch
+
+    def general_plan(self, platform: Optional[str], uses_2fa: Optional[bool]) -> List[str]:
+        """Basics first, then the platform's own checks, 2FA if used, then outages."""
+        plan = list(self.general["basics"])
+        if platform in self.phone_platforms:
+            plan += self.general["phone"]
+        else:
+            plan += self.general["web"]
+        if uses_2fa:
+            plan += self.general["uses_2fa"]
+        plan += self.general["last"]
+        return plan
+
+    def response_for(self, step: Step, browser: Optional[str], platform: Optional[str]) -> Optional[str]:
+        """The response explaining ``step``; None when the browser must be asked first."""
+        if step.variant == "browser":
+            if not browser:
+                return None
+            suffix = browser if browser in self.browsers else OTHER_BROWSER
+            return f"{step.response}_{suffix}"
+        if step.variant == "platform" and platform in self.phone_platforms:
+            return f"{step.response}_{platform}"
+        return step.response
+
+    def is_official_host(self, host: str) -> bool:
+        host = host.lower().rstrip(".")
+        return any(host == d or host.endswith("." + d) for d in self.official_domains)
+
+
+def _tuple(items) -> Tuple[str, ...]:
+    return tuple(str(i) for i in (items or []))
+
+
+def parse(raw: dict) -> Playbook:
+    """Build a Playbook and refuse one that points at unknown steps or branches."""
+    steps = {
+        sid: Step(id=sid, response=s["response"], title=s["title"], variant=s.get("variant"))
+        for sid, s in raw["steps"].items()
+    }
+    triage = raw["triage"]
+    book = Playbook(
+        official_domains=_tuple(raw["official_domains"]),
+        branch_for_intent=dict(raw["branch_for_intent"]),
+        branches={b: _tuple(s) for b, s in raw["branches"].items()},
+        symptom_branch=dict(triage["symptom_branch"]),
+        on_phone=dict(triage.get("on_phone") or {}),
+        on_web=dict(triage.get("on_web") or {}),
+        general={k: _tuple(v) for k, v in triage["general"].items()},
+        steps=steps,
+        browsers=_tuple(raw["browsers"]),
+        phone_platforms=_tuple(raw["phone_platforms"]),
+    )
+    problems = [
+        f"unknown step {sid!r}"
+        for plan in list(book.branches.values()) + list(book.general.values())
+        for sid in plan
+        if sid not in steps
+    ]
+    known = set(book.branches) | {GENERAL_BRANCH}
+    for name in list(book.branch_for_intent.values()) + list(book.symptom_branch.values()):
+        if name not in known:
+            problems.append(f"unknown branch {name!r}")
+    if problems:
+        raise ValueError("playbook.yml: " + "; ".join(sorted(set(problems))))
+    return book
+
+
+@lru_cache(maxsize=1)
+def load(path: Path = PLAYBOOK_FILE) -> Playbook:
+    with path.open(encoding="utf-8") as handle:
+        return parse(yaml.safe_load(handle))

@@ -1,0 +1,60 @@
+"""The short triage of a vague "I can't log in".
+
+Three questions at most (what the screen says, web or app, 2FA), and only those
+whose answer changes the route: nothing the conversation or the channel already
+told us is asked again.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+from rasa_sdk.types import DomainDict
+
+from actions.branches import known_platform
+
+# Symptoms for which "web or app" decides the branch or its steps.
+_PLATFORM_MATTERS = {"none", "browser", "app", "connection", "twofa_code"}
+PLATFORMS = {"web", "android", "ios"}
+
+
+class ValidateTriageForm(FormValidationAction):
+    def name(self) -> Text:
+        return "validate_triage_form"
+
+    async def required_slots(
+        self,
+        domain_slots: List[Text],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> List[Text]:
+        symptom = tracker.get_slot("triage_symptom")
+        slots = ["triage_symptom"]
+        if symptom is None:
+            return slots
+        if symptom in _PLATFORM_MATTERS and known_platform(tracker) is None:
+            slots.append("platform")
+        if symptom == "none":
+            slots.append("uses_2fa")
+        return slots
+
+    async def extract_platform(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """Accept a device ("on my iPhone 14") as an answer to "web or app"."""
+        if tracker.get_slot("requested_slot") != "platform" or tracker.get_slot("platform"):
+            return {}
+        platform = known_platform(tracker)
+        return {"platform": platform} if platform else {}
+
+    def validate_platform(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Optional[Text]]:
+        value = str(slot_value or "").lower()
+        if value in PLATFORMS:
+            return {"platform": value}
+        dispatcher.utter_message(response="utter_triage_rephrase")
+        return {"platform": None}
