@@ -1,0 +1,178 @@
+"""The step machine: each branch gives its steps in order, then offers a ticket."""
+from __future__ import annotations
+
+from actions.branches import (
+    ActionCloseCase,
+    ActionContinueBranch,
+    ActionDeclineTicket,
+    ActionRouteTriage,
+    ActionStartBranch,
+)
+from rasa_sdk.executor import CollectingDispatcher
+
+from tests.conftest import make_tracker, responses, slot_events
+
+FIREFOX_UA = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"
+IPHONE_UA = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
+)
+
+
+async def run(action, tracker):
+    dispatcher = CollectingDispatcher()
+    events = await action.run(dispatcher, tracker, {})
+    return responses(dispatcher), slot_events(events), dispatcher
+
+
+async def walk(branch_intent, slots=None, metadata=None, max_turns=10):
+    """Start a branch and answer "still broken" until the ticket is offered."""
+    said, state, _ = await run(
+        ActionStartBranch(), make_tracker(slots=slots, intent=branch_intent, metadata=metadata)
+    )
+    transcript = [said]
+    slots = {**(slots or {}), **state}
+    for _ in range(max_turns):
+        if slots.get("pending") == "ticket_offer":
+            break
+        said, state, _ = await run(
+            ActionContinueBranch(), make_tracker(slots=slots, intent="still_broken", metadata=metadata)
+        )
+        transcript.append(said)
+        slots.update(state)
+    return transcript, slots
+
+
+async def test_browser_branch_asks_for_the_browser_when_unknown():
+    said, state, _ = await run(ActionStartBranch(), make_tracker(intent="browser_issue"))
+    assert said == ["utter_ask_browser"]
+    assert state["pending"] == "browser_choice"
+    assert state["branch"] == "browser"
+
+
+async def test_browser_named_after_asking_gives_that_browsers_steps():
+    slots = {"branch": "browser", "plan": ["clear_cache", "other_browser", "extensions"],
+             "step": 0.0, "pending": "browser_choice", "browser": "edge"}
+    said, state, _ = await run(ActionContinueBranch(), make_tracker(slots=slots, intent="inform"))
+    assert said == ["utter_step_clear_cache_edge", "utter_did_that_help"]
+    assert state["step"] == 0.0 and state["pending"] == "step_feedback"
+    assert "steps_tried" not in state  # naming the browser is not a failed step
+
+
+async def test_browser_branch_walks_cache_other_browser_extensions_then_ticket():
+    transcript, slots = await walk("browser_issue", slots={"browser": "chrome"})
+    assert transcript == [
+        ["utter_step_clear_cache_chrome", "utter_did_that_help"],
+        ["utter_step_other_browser", "utter_did_that_help"],
+        ["utter_step_extensions", "utter_did_that_help"],
+        ["utter_offer_ticket"],
+    ]
+    assert slots["steps_tried"] == [
+        "Cleared the browser's cache and cookies",
+        "Tried another browser and a private window",
+        "Disabled browser extensions one by one",
+    ]
+
+
+async def test_browser_comes_from_the_widgets_user_agent():
+    transcript, slots = await walk("browser_issue", metadata={"user_agent": FIREFOX_UA})
+    assert transcript[0][0] == "utter_step_clear_cache_firefox"
+    assert slots["browser"] == "firefox"
+
+
+async def test_unlisted_browser_gets_generic_steps():
+    transcript, _ = await walk("browser_issue", slots={"browser": "other"})
+    assert transcript[0][0] == "utter_step_clear_cache_other"
+
+
+async def test_app_branch_order():
+    transcript, _ = await walk("app_issue")
+    assert [t[0] for t in transcript] == [
+        "utter_step_official_app", "utter_step_force_close", "utter_step_update_app",
+        "utter_step_reinstall_app", "utter_offer_ticket",
+    ]
+
+
+async def test_2fa_time_sync_is_specific_to_the_phone():
+    ios, _ = await walk("twofa_code_rejected", metadata={"user_agent": IPHONE_UA})
+    assert ios[0][0] == "utter_step_twofa_time_sync_ios"
+    android, _ = await walk("twofa_code_rejected", slots={"platform": "android"})
+    assert android[0][0] == "utter_step_twofa_time_sync_android"
+    unknown, _ = await walk("twofa_code_rejected")
+    assert unknown[0][0] == "utter_step_twofa_time_sync"
+    assert [t[0] for t in unknown][1:] == [
+        "utter_step_twofa_code_delivery", "utter_step_twofa_backup_codes",
+        "utter_step_twofa_reset_support", "utter_offer_ticket",
+    ]
+
+
+async def test_lost_2fa_goes_to_backup_codes_then_support():
+    transcript, _ = await walk("twofa_lost_access")
+    assert [t[0] for t in transcript] == [
+        "utter_step_twofa_backup_codes", "utter_step_twofa_reset_support", "utter_offer_ticket",
+    ]
+
+
+async def test_every_branch_ends_with_a_ticket_offer():
+    for intent in ["connection_issue", "wrong_credentials", "forgot_password", "phishing_check",
+                   "account_locked", "kyc_verification", "outage_check"]:
+        transcript, slots = await walk(intent)
+        assert transcript[-1] == ["utter_offer_ticket"], intent
+        assert len(slots["steps_tried"]) == len(transcript) - 1
+
+
+async def test_phishing_check_judges_the_url_first():
+    tracker = make_tracker(intent="phishing_check",
+                           entities=[{"entity": "url", "value": "coinex-login.net"}])
+    said, _, dispatcher = await run(ActionStartBranch(), tracker)
+    assert said[:2] == ["utter_url_not_official", "utter_step_check_url"]
+    assert dispatcher.messages[0]["url"] == "coinex-login.net"
+    tracker = make_tracker(intent="phishing_check",
+                           entities=[{"entity": "url", "value": "https://www.coinex.com/en/login"}])
+    said, _, _ = await run(ActionStartBranch(), tracker)
+    assert said[0] == "utter_url_official"
+
+
+async def test_still_broken_after_the_offer_offers_again_without_new_steps():
+    slots = {"branch": "outage", "plan": ["status_page", "downdetector"], "step": 2.0,
+             "pending": "ticket_offer", "steps_tried": ["a", "b"]}
+    said, state, _ = await run(ActionContinueBranch(), make_tracker(slots=slots, intent="still_broken"))
+    assert said == ["utter_offer_ticket"]
+    assert "steps_tried" not in state
+
+
+async def test_continue_without_a_branch_asks_for_the_problem():
+    said, state, _ = await run(ActionContinueBranch(), make_tracker(intent="still_broken"))
+    assert said == ["utter_no_active_problem"]
+    assert state == {}
+
+
+async def test_triage_without_a_message_checks_basics_first():
+    slots = {"triage_symptom": "none", "platform": "ios", "uses_2fa": True}
+    said, state, _ = await run(ActionRouteTriage(), make_tracker(slots=slots))
+    assert state["branch"] == "general"
+    assert state["plan"] == ["check_connection", "caps_lock", "check_url", "force_close",
+                             "update_app", "twofa_time_sync", "status_page"]
+    assert said == ["utter_step_check_connection", "utter_did_that_help"]
+    assert state["triage_symptom"] is None
+
+
+async def test_triage_symptom_leads_to_its_branch():
+    said, state, _ = await run(ActionRouteTriage(),
+                               make_tracker(slots={"triage_symptom": "account_locked"}))
+    assert state["branch"] == "account_locked"
+    assert said[0] == "utter_step_lock_explained"
+
+
+async def test_solved_closes_the_case():
+    slots = {"branch": "app", "plan": ["official_app"], "step": 0.0, "pending": "step_feedback"}
+    said, state, _ = await run(ActionCloseCase(), make_tracker(slots=slots, intent="problem_solved"))
+    assert said == ["utter_problem_solved", "utter_anything_else"]
+    assert state["branch"] is None and state["pending"] is None and state["step"] == -1.0
+
+
+async def test_declining_the_ticket_keeps_what_was_tried():
+    slots = {"pending": "ticket_offer", "steps_tried": ["Updated the app"]}
+    said, state, _ = await run(ActionDeclineTicket(), make_tracker(slots=slots, intent="deny"))
+    assert said == ["utter_no_ticket", "utter_anything_else"]
+    assert state == {"pending": None}

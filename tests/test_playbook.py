@@ -1,0 +1,95 @@
+"""The playbook and the domain agree: every step can be said, every branch reached."""
+from __future__ import annotations
+
+import pytest
+
+from actions import playbook
+
+
+@pytest.fixture(scope="module")
+def book() -> playbook.Playbook:
+    return playbook.load()
+
+
+def test_every_step_response_exists_in_the_domain(book, domain):
+    responses = set(domain["responses"])
+    for step in book.steps.values():
+        if step.variant == "browser":
+            needed = [f"{step.response}_{b}" for b in book.browsers + (playbook.OTHER_BROWSER,)]
+        elif step.variant == "platform":
+            needed = [step.response] + [f"{step.response}_{p}" for p in book.phone_platforms]
+        else:
+            needed = [step.response]
+        missing = [r for r in needed if r not in responses]
+        assert not missing, f"step {step.id} has no response {missing}"
+
+
+def test_every_branch_is_opened_by_a_domain_intent(book, domain):
+    intents = set(domain["intents"])
+    assert set(book.branch_for_intent) <= intents
+    assert set(book.branch_for_intent.values()) == set(book.branches)
+
+
+def test_guide_sections_are_all_covered(book):
+    covered = {sid for plan in book.branches.values() for sid in plan}
+    guide = {
+        "check_connection", "caps_lock", "reset_password", "check_url",  # basics
+        "lock_explained", "lock_verification", "kyc_levels",  # account security
+        "twofa_time_sync", "twofa_backup_codes", "twofa_reset_support",  # 2FA
+        "clear_cache", "other_browser", "extensions",  # browser
+        "official_app", "force_close", "update_app", "reinstall_app",  # app
+        "status_page", "downdetector",  # outages
+    }
+    assert guide <= covered
+
+
+def test_unknown_step_is_refused():
+    raw = {
+        "official_domains": ["coinex.com"],
+        "branch_for_intent": {"browser_issue": "browser"},
+        "branches": {"browser": ["no_such_step"]},
+        "triage": {"symptom_branch": {}, "general": {"basics": []}},
+        "steps": {},
+        "browsers": [],
+        "phone_platforms": [],
+    }
+    with pytest.raises(ValueError, match="no_such_step"):
+        playbook.parse(raw)
+
+
+@pytest.mark.parametrize(
+    "symptom, platform, expected",
+    [
+        ("credentials", None, "credentials"),
+        ("browser", "android", "app"),
+        ("app", "web", "browser"),
+        ("app", "ios", "app"),
+        ("none", "web", "general"),
+        (None, None, "general"),
+    ],
+)
+def test_triage_routes(book, symptom, platform, expected):
+    assert book.branch_for_triage(symptom, platform) == expected
+
+
+def test_general_plan_checks_basics_first_then_platform_then_2fa(book):
+    plan = book.general_plan("android", uses_2fa=True)
+    assert plan[:3] == ["check_connection", "caps_lock", "check_url"]
+    assert plan.index("force_close") < plan.index("twofa_time_sync") < plan.index("status_page")
+    web = book.general_plan("web", uses_2fa=False)
+    assert "clear_cache" in web and "twofa_time_sync" not in web and "force_close" not in web
+
+
+@pytest.mark.parametrize(
+    "host, official",
+    [
+        ("coinex.com", True),
+        ("www.coinex.com", True),
+        ("COINEX.COM.", True),
+        ("coinex.com.verify-login.io", False),
+        ("coinex-login.net", False),
+        ("mycoinex.com", False),
+    ],
+)
+def test_official_hosts(book, host, official):
+    assert book.is_official_host(host) is official
