@@ -14,7 +14,9 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import playbook
-from actions.channel_context import client_info, platform_from_device
+from actions.channel_context import client_info, clock_skew_seconds, describe_skew, platform_from_device
+
+CLOCK_SKEW_LIMIT_S = 30
 
 STEP_FEEDBACK = "step_feedback"
 BROWSER_CHOICE = "browser_choice"
@@ -55,6 +57,10 @@ def present_step(
         dispatcher.utter_message(response="utter_ask_browser")
         return events + [SlotSet("pending", BROWSER_CHOICE)]
     dispatcher.utter_message(response=response)
+    if step.check_clock:
+        skew = clock_skew_seconds(tracker)
+        if skew is not None and abs(skew) > CLOCK_SKEW_LIMIT_S:
+            dispatcher.utter_message(response="utter_clock_skew", skew=describe_skew(skew))
     dispatcher.utter_message(response="utter_did_that_help")
     if browser and not tracker.get_slot("browser"):
         events.append(SlotSet("browser", browser))

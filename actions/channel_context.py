@@ -99,3 +99,35 @@ def platform_from_device(device: Optional[str]) -> Optional[str]:
     if any(w in words for w in _DESKTOP_WORDS):
         return "web"
     return None
+
+
+def clock_skew_seconds(tracker: Tracker) -> Optional[float]:
+    """How far the customer's device clock is from ours (positive: ahead).
+
+    The widget sends ``client_time`` (epoch milliseconds) with each message; the
+    server's receive time is the timestamp of the latest user event.
+    """
+    client_ms = session_metadata(tracker).get("client_time")
+    if isinstance(client_ms, bool) or not isinstance(client_ms, (int, float, str)):
+        return None
+    try:
+        client = float(client_ms) / 1000.0
+    except ValueError:
+        return None
+    received = next(
+        (e.get("timestamp") for e in reversed(tracker.events or []) if e.get("event") == "user"),
+        None,
+    )
+    if not isinstance(received, (int, float)) or client <= 0:
+        return None
+    return client - float(received)
+
+
+def describe_skew(seconds: float) -> str:
+    """ "2 min 10 s ahead" / "45 s behind" """
+    direction = "ahead" if seconds > 0 else "behind"
+    total = int(round(abs(seconds)))
+    minutes, secs = divmod(total, 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = [f"{hours} h" if hours else "", f"{minutes} min" if minutes else "", f"{secs} s" if secs or not total else ""]
+    return " ".join(p for p in parts if p) + f" {direction}"

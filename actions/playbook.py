@@ -25,6 +25,7 @@ class Step:
     response: str
     title: str
     variant: Optional[str] = None  # "browser" or "platform"
+    check_clock: bool = False  # compare the widget's clock with ours (2FA time sync)
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,13 @@ def _tuple(items) -> Tuple[str, ...]:
 def parse(raw: dict) -> Playbook:
     """Build a Playbook and refuse one that points at unknown steps or branches."""
     steps = {
-        sid: Step(id=sid, response=s["response"], title=s["title"], variant=s.get("variant"))
+        sid: Step(
+            id=sid,
+            response=s["response"],
+            title=s["title"],
+            variant=s.get("variant"),
+            check_clock=bool(s.get("check_clock", False)),
+        )
         for sid, s in raw["steps"].items()
     }
     triage = raw["triage"]

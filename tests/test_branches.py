@@ -176,3 +176,23 @@ async def test_declining_the_ticket_keeps_what_was_tried():
     said, state, _ = await run(ActionDeclineTicket(), make_tracker(slots=slots, intent="deny"))
     assert said == ["utter_no_ticket", "utter_anything_else"]
     assert state == {"pending": None}
+
+
+def tracker_with_clock(offset_s: float, received: float = 1_800_000_000.0, **kwargs):
+    tracker = make_tracker(metadata={"client_time": (received + offset_s) * 1000}, **kwargs)
+    tracker.events = [{"event": "user", "timestamp": received, "text": "code rejected"}]
+    return tracker
+
+
+async def test_2fa_advice_warns_about_a_wrong_device_clock():
+    said, _, dispatcher = await run(ActionStartBranch(), tracker_with_clock(-130, intent="twofa_code_rejected"))
+    assert said == ["utter_step_twofa_time_sync", "utter_clock_skew", "utter_did_that_help"]
+    assert dispatcher.messages[1]["skew"] == "2 min 10 s behind"
+
+
+async def test_a_clock_within_30_seconds_is_not_mentioned():
+    said, _, _ = await run(ActionStartBranch(), tracker_with_clock(25, intent="twofa_code_rejected"))
+    assert "utter_clock_skew" not in said
+    said, _, _ = await run(ActionStartBranch(), tracker_with_clock(3600, intent="browser_issue",
+                                                                   slots={"browser": "chrome"}))
+    assert "utter_clock_skew" not in said  # only the time-sync step looks at the clock

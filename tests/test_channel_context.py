@@ -48,3 +48,19 @@ def test_metadata_of_the_latest_message_is_used():
 )
 def test_platform_from_device(device, platform):
     assert platform_from_device(device) == platform
+
+
+@pytest.mark.parametrize("value", [None, "soon", True, [1], {"a": 1}, -5])
+def test_bad_client_time_is_ignored(value):
+    from actions.channel_context import clock_skew_seconds
+
+    tracker = make_tracker(metadata={"client_time": value})
+    tracker.events = [{"event": "user", "timestamp": 1_800_000_000.0}]
+    assert clock_skew_seconds(tracker) is None
+
+
+@pytest.mark.parametrize("seconds, text", [(45, "45 s ahead"), (-3725, "1 h 2 min 5 s behind"), (120, "2 min ahead")])
+def test_describe_skew(seconds, text):
+    from actions.channel_context import describe_skew
+
+    assert describe_skew(seconds) == text
