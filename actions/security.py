@@ -6,7 +6,7 @@ question it was waiting on.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, Iterable, List, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
@@ -22,6 +22,12 @@ _ADVICE = {
 }
 
 
+def warn_about(dispatcher: CollectingDispatcher, kinds: Iterable[str]) -> None:
+    """Say, for each kind of secret, why not to share it and what to do now."""
+    for kind in kinds:
+        dispatcher.utter_message(response=_ADVICE.get(kind, "utter_secret_password"))
+
+
 class ActionWarnSecret(Action):
     def name(self) -> Text:
         return "action_warn_secret"
@@ -34,8 +40,7 @@ class ActionWarnSecret(Action):
         if not kinds:
             # The classifier saw a secret the patterns did not: warn about both.
             kinds = [PASSWORD, TWOFA_CODE]
-        for kind in kinds:
-            dispatcher.utter_message(response=_ADVICE.get(kind, "utter_secret_password"))
+        warn_about(dispatcher, kinds)
         if tracker.get_slot("pending") == "step_feedback" and not tracker.active_loop_name:
             dispatcher.utter_message(response="utter_did_that_help")
         return []

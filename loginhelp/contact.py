@@ -12,7 +12,7 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from phonenumbers import NumberParseException, PhoneNumberFormat, ValidationResult
 
-EXAMPLE_PHONE = "+44 7700 900123"
+EXAMPLE_PHONE = "+44 7911 123456"
 
 #: Characters a typed phone number may contain besides digits.
 _PHONE_CHARS = re.compile(r"[\d\s()+\-./]+")

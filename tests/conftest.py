@@ -11,6 +11,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 REPO = Path(__file__).resolve().parents[1]
 
+# SQLite/PostgreSQL database fixtures for every package of tests.
+pytest_plugins = ["tests.fixtures_db"]
+
 
 @pytest.fixture(scope="session")
 def domain() -> Dict[str, Any]:

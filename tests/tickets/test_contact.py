@@ -65,12 +65,12 @@ def test_valid_phones_become_e164(text: str, region: str | None, expected: str) 
         (
             "+44 791",
             None,
-            "That phone number has too few digits — please include your country code, e.g. +44 7700 900123",
+            "That phone number has too few digits — please include your country code, e.g. +44 7911 123456",
         ),
         (
             "07911 123456",
             None,
-            "Please include your country code in the phone number, e.g. +44 7700 900123",
+            "Please include your country code in the phone number, e.g. +44 7911 123456",
         ),
         ("+44 7911 123456 789012", None, "That phone number has too many digits — please check it"),
         (

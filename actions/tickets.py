@@ -1,0 +1,445 @@
+"""The support ticket: gather what the guide says support needs, confirm, store.
+
+What the conversation already knows is pre-filled (contact, the customer's own
+description, the steps that did not help, device and browser from the widget),
+secrets are refused in every field, a duplicate for the same contact is offered
+as an update instead, and a failing database never loses a ticket (the service
+spools it and files it later).
+"""
+from __future__ import annotations
+
+import json
+import logging
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Text
+
+import yaml
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+from rasa_sdk.types import DomainDict
+
+from actions import playbook
+from actions.channel_context import client_info
+from actions.security import warn_about
+from loginhelp.contact import InvalidContact, normalise_contact
+from loginhelp.security.secrets import secret_kinds
+from loginhelp.tickets import ScreenshotDraft, TicketDraft, TicketService, normalise_reference
+from loginhelp.tickets.service import is_database_unavailable
+
+logger = logging.getLogger(__name__)
+
+FIELDS_FILE = Path(__file__).with_name("ticket_fields.yml")
+NONE = "none"  # what the "no message" / "nothing else" / "no screenshots" buttons map to
+NO_ERROR_MESSAGE = "No error message shown"
+NOTHING_TRIED = "Nothing tried yet"
+MAX_CONTACT_ATTEMPTS = 3
+STATUS_TEXT = {
+    "open": "open and waiting for a support agent",
+    "in_progress": "being worked on by a support agent",
+    "resolved": "resolved",
+    "closed": "closed",
+}
+
+_service: Optional[TicketService] = None
+
+
+def ticket_service() -> TicketService:
+    """One service per action server: its thread pool and spool are shared by all conversations."""
+    global _service
+    if _service is None:
+        _service = TicketService()
+    return _service
+
+
+def use_ticket_service(service: Optional[TicketService]) -> None:
+    """Point the actions at another service (tests, or another database)."""
+    global _service
+    _service = service
+
+
+@lru_cache(maxsize=1)
+def ticket_fields() -> Dict[str, Dict[str, Any]]:
+    with FIELDS_FILE.open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle)["fields"]
+
+
+TICKET_SLOTS = list(ticket_fields()) + ["ticket_contact_attempts", "ticket_field", "ticket_duplicate_ref"]
+
+
+def _cleared_ticket() -> List[EventType]:
+    return [SlotSet(slot, None) for slot in TICKET_SLOTS] + [SlotSet("ticket_contact_attempts", 0.0)]
+
+
+def opening_message(tracker: Tracker) -> Optional[str]:
+    """The customer's own words for the problem: the last login message they typed."""
+    login_intents = set(playbook.load().branch_for_intent) | {"login_problem"}
+    for event in reversed(tracker.events or []):
+        if event.get("event") != "user":
+            continue
+        text = (event.get("text") or "").strip()
+        intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+        if intent in login_intents and not text.startswith("/") and len(text.split()) >= 4:
+            return text
+    return None
+
+
+def refuse_secret(value: Any, dispatcher: CollectingDispatcher) -> bool:
+    """Tell the customer and return True when ``value`` holds a secret."""
+    kinds = secret_kinds(str(value or ""))
+    if not kinds:
+        return False
+    dispatcher.utter_message(response="utter_ticket_secret_refused")
+    warn_about(dispatcher, kinds)
+    return True
+
+
+class ActionTicketStart(Action):
+    """Open a ticket with everything the conversation already knows filled in."""
+
+    def name(self) -> Text:
+        return "action_ticket_start"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        prefill: Dict[str, Any] = {}
+        for candidate in (tracker.get_slot("email"), tracker.get_slot("phone")):
+            if not candidate:
+                continue
+            try:
+                contact = normalise_contact(str(candidate))
+            except InvalidContact:
+                continue
+            prefill["ticket_contact"] = contact.email or contact.phone
+            break
+        description = opening_message(tracker)
+        if description:
+            prefill["ticket_description"] = description
+        info = client_info(tracker)
+        device = tracker.get_slot("device") or info.device
+        if device:
+            prefill["ticket_device"] = device
+        if info.browser_version:
+            prefill["ticket_browser_version"] = info.browser_version
+        dispatcher.utter_message(response="utter_ticket_intro")
+        return (
+            [SlotSet("pending", None)]
+            + _cleared_ticket()
+            + [SlotSet(slot, value) for slot, value in prefill.items()]
+        )
+
+
+class ActionAskTicketStepsTried(Action):
+    """Show the steps already noted from the conversation and ask for more."""
+
+    def name(self) -> Text:
+        return "action_ask_ticket_steps_tried"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        noted = list(tracker.get_slot("steps_tried") or [])
+        if noted:
+            listed = "\n".join(f"• {step}" for step in noted)
+            text = f"I've noted what you tried with me:\n{listed}\nAnything else you tried?"
+            button = {"title": "Nothing else", "payload": "/deny"}
+        else:
+            text = "What have you already tried to fix it?"
+            button = {"title": "Nothing yet", "payload": "/deny"}
+        dispatcher.utter_message(text=text, buttons=[button])
+        return []
+
+
+class ValidateTicketForm(FormValidationAction):
+    def name(self) -> Text:
+        return "validate_ticket_form"
+
+    async def extract_ticket_screenshots(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """Files sent at any point of the form (Telegram photos) and, when asked, links."""
+        message = tracker.latest_message or {}
+        attachments = (message.get("metadata") or {}).get("attachments") or []
+        new: List[Dict[str, Any]] = []
+        for item in attachments if isinstance(attachments, list) else []:
+            if isinstance(item, dict) and item.get("location"):
+                new.append({k: item.get(k) for k in ("source", "location", "file_name", "mime_type", "size_bytes")})
+        if tracker.get_slot("requested_slot") == "ticket_screenshots":
+            for url in tracker.get_latest_entity_values("url"):
+                new.append({"source": "url", "location": url})
+        if not new:
+            return {}
+        current = tracker.get_slot("ticket_screenshots")
+        existing = current if isinstance(current, list) else []
+        shots = existing + [s for s in new if s not in existing]
+        dispatcher.utter_message(response="utter_ticket_screenshot_received", count=len(shots))
+        return {"ticket_screenshots": shots}
+
+    def validate_ticket_contact(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        if refuse_secret(value, dispatcher):
+            return {"ticket_contact": None}
+        try:
+            contact = normalise_contact(str(value))
+        except InvalidContact as invalid:
+            attempts = int(tracker.get_slot("ticket_contact_attempts") or 0) + 1
+            dispatcher.utter_message(response="utter_ticket_contact_invalid", reason=invalid.reason)
+            if attempts >= MAX_CONTACT_ATTEMPTS:
+                dispatcher.utter_message(response="utter_ticket_contact_way_out")
+            return {"ticket_contact": None, "ticket_contact_attempts": float(attempts)}
+        return {
+            "ticket_contact": contact.email or contact.phone,
+            "email": contact.email or tracker.get_slot("email"),
+            "phone": contact.phone or tracker.get_slot("phone"),
+        }
+
+    def _free_text(self, slot: str, value: Any, dispatcher: CollectingDispatcher) -> Dict[Text, Any]:
+        text = str(value or "").strip()
+        if refuse_secret(text, dispatcher):
+            return {slot: None}
+        if len(text) < 2:
+            dispatcher.utter_message(response="utter_ticket_field_too_short")
+            return {slot: None}
+        return {slot: text}
+
+    def validate_ticket_description(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        return self._free_text("ticket_description", value, dispatcher)
+
+    def validate_ticket_error_message(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        if value == NONE:
+            return {"ticket_error_message": NO_ERROR_MESSAGE}
+        return self._free_text("ticket_error_message", value, dispatcher)
+
+    def validate_ticket_steps_tried(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        if isinstance(value, list):
+            return {"ticket_steps_tried": value}
+        noted = list(tracker.get_slot("steps_tried") or [])
+        if value == NONE:
+            return {"ticket_steps_tried": noted or [NOTHING_TRIED]}
+        extra = self._free_text("ticket_steps_tried", value, dispatcher)["ticket_steps_tried"]
+        return {"ticket_steps_tried": None if extra is None else noted + [extra]}
+
+    def validate_ticket_device(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        return self._free_text("ticket_device", value, dispatcher)
+
+    def validate_ticket_browser_version(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        return self._free_text("ticket_browser_version", value, dispatcher)
+
+    def validate_ticket_screenshots(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        if value == NONE:
+            current = tracker.get_slot("ticket_screenshots")
+            return {"ticket_screenshots": current if isinstance(current, list) else []}
+        return {"ticket_screenshots": value if isinstance(value, list) else []}
+
+
+def _summary_values(tracker: Tracker) -> Dict[str, str]:
+    steps = tracker.get_slot("ticket_steps_tried") or []
+    shots = tracker.get_slot("ticket_screenshots") or []
+    return {
+        "contact": tracker.get_slot("ticket_contact") or "-",
+        "description": tracker.get_slot("ticket_description") or "-",
+        "error_message": tracker.get_slot("ticket_error_message") or "-",
+        "steps": "; ".join(steps) if isinstance(steps, list) else str(steps),
+        "device": tracker.get_slot("ticket_device") or "-",
+        "browser_version": tracker.get_slot("ticket_browser_version") or "-",
+        "screenshots": f"{len(shots)} attached" if shots else "none",
+    }
+
+
+class ActionTicketSummary(Action):
+    """Show the whole ticket and ask to send, change or cancel it."""
+
+    def name(self) -> Text:
+        return "action_ticket_summary"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        dispatcher.utter_message(response="utter_ticket_summary", **_summary_values(tracker))
+        return [SlotSet("pending", "ticket_confirm")]
+
+
+def build_draft(tracker: Tracker) -> TicketDraft:
+    contact = tracker.get_slot("ticket_contact") or ""
+    email = contact if "@" in contact else None
+    phone = None if email else (contact or None)
+    shots = [
+        ScreenshotDraft(
+            source=str(s.get("source") or "chat"),
+            location=str(s["location"]),
+            file_name=s.get("file_name"),
+            mime_type=s.get("mime_type"),
+            size_bytes=s.get("size_bytes") if isinstance(s.get("size_bytes"), int) else None,
+        )
+        for s in (tracker.get_slot("ticket_screenshots") or [])
+        if isinstance(s, dict) and s.get("location")
+    ]
+    steps = tracker.get_slot("ticket_steps_tried") or []
+    return TicketDraft(
+        email=email,
+        phone=phone,
+        description=tracker.get_slot("ticket_description") or "",
+        error_message=tracker.get_slot("ticket_error_message"),
+        steps_tried=list(steps) if isinstance(steps, list) else [str(steps)],
+        device=tracker.get_slot("ticket_device"),
+        browser_version=tracker.get_slot("ticket_browser_version"),
+        screenshots=shots,
+        category=tracker.get_slot("branch") or "general",
+        channel=tracker.get_latest_input_channel() or "unknown",
+        conversation_id=tracker.sender_id,
+    )
+
+
+def _after_filing(reference: str) -> List[EventType]:
+    return _cleared_ticket() + [
+        SlotSet("ticket_last_ref", reference),
+        SlotSet("pending", None),
+        SlotSet("branch", None),
+        SlotSet("plan", None),
+        SlotSet("step", -1.0),
+        SlotSet("steps_tried", []),
+    ]
+
+
+class ActionTicketSubmit(Action):
+    """Store the confirmed ticket, or add it to the contact's open ticket."""
+
+    def name(self) -> Text:
+        return "action_ticket_submit"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        service = ticket_service()
+        draft = build_draft(tracker)
+        contact = tracker.get_slot("ticket_contact")
+        if tracker.get_slot("pending") == "ticket_duplicate":
+            reference = tracker.get_slot("ticket_duplicate_ref")
+            intent = (tracker.latest_message.get("intent") or {}).get("name")
+            if intent == "affirm" and reference:
+                return await self._add_to(dispatcher, service, reference, draft, contact)
+            return await self._create(dispatcher, service, draft, contact)
+        try:
+            open_tickets = await service.find_open_for_contact(email=draft.email, phone=draft.phone)
+        except Exception as error:  # the duplicate check must never block filing
+            logger.warning("duplicate check failed: %s", error)
+            open_tickets = []
+        if open_tickets:
+            reference = open_tickets[0].reference
+            dispatcher.utter_message(response="utter_ticket_duplicate_offer", reference=reference)
+            return [SlotSet("pending", "ticket_duplicate"), SlotSet("ticket_duplicate_ref", reference)]
+        return await self._create(dispatcher, service, draft, contact)
+
+    async def _create(self, dispatcher, service, draft, contact) -> List[EventType]:
+        result = await service.create(draft)
+        response = "utter_ticket_created" if result.stored else "utter_ticket_queued"
+        dispatcher.utter_message(response=response, reference=result.reference, contact=contact)
+        return _after_filing(result.reference)
+
+    async def _add_to(self, dispatcher, service, reference, draft, contact) -> List[EventType]:
+        try:
+            await service.append_details(reference, draft)
+        except Exception as error:
+            if not is_database_unavailable(error):
+                raise
+            # Keep the details: file them as a ticket that points at the original;
+            # the service spools it until the database is back.
+            draft.description = f"Further details for {reference}: {draft.description}"
+            return await self._create(dispatcher, service, draft, contact)
+        dispatcher.utter_message(response="utter_ticket_updated", reference=reference, contact=contact)
+        return _after_filing(reference)
+
+
+class ActionTicketChange(Action):
+    """Clear the field the customer wants to change so the form asks it again."""
+
+    def name(self) -> Text:
+        return "action_ticket_change"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        fields = ticket_fields()
+        field = tracker.get_slot("ticket_field")
+        if field not in fields:
+            words = set((tracker.latest_message.get("text") or "").lower().replace("-", " ").split())
+            matches = [f for f, spec in fields.items() if words & set(spec["keywords"])]
+            field = matches[0] if len(matches) == 1 else None
+        if field is None:
+            buttons = [
+                {"title": spec["label"], "payload": "/ticket_change" + json.dumps({"ticket_field": name})}
+                for name, spec in fields.items()
+            ] + [{"title": "Cancel the ticket", "payload": "/cancel"}]
+            dispatcher.utter_message(response="utter_ask_ticket_field", buttons=buttons)
+            return [SlotSet("ticket_field", None), SlotSet("pending", "ticket_change_field")]
+        events: List[EventType] = [SlotSet(field, None), SlotSet("ticket_field", None)]
+        if field == "ticket_contact":
+            events.append(SlotSet("ticket_contact_attempts", 0.0))
+        return events + [SlotSet("pending", "ticket_editing")]
+
+
+class ActionTicketCancel(Action):
+    """Drop the ticket being gathered; nothing is stored."""
+
+    def name(self) -> Text:
+        return "action_ticket_cancel"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        gathering = tracker.active_loop_name == "ticket_form" or tracker.get_slot("pending") in {
+            "ticket_offer", "ticket_confirm", "ticket_duplicate", "ticket_change_field", "ticket_editing",
+        } or any(tracker.get_slot(slot) for slot in ticket_fields())
+        dispatcher.utter_message(response="utter_ticket_cancelled" if gathering else "utter_nothing_to_cancel")
+        return _cleared_ticket() + [SlotSet("pending", None)]
+
+
+class ActionTicketStatus(Action):
+    """Tell a ticket's status, only to its own conversation or to its contact."""
+
+    def name(self) -> Text:
+        return "action_ticket_status"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        message = tracker.latest_message or {}
+        typed = next(tracker.get_latest_entity_values("ticket_ref"), None)
+        if typed is None and tracker.get_slot("pending") == "ticket_ref_needed":
+            typed = (message.get("text") or "").strip() or None
+        if typed is None:
+            typed = tracker.get_slot("ticket_last_ref")  # "my ticket": the one filed here
+        if typed is None:
+            dispatcher.utter_message(response="utter_ask_ticket_ref")
+            return [SlotSet("pending", "ticket_ref_needed")]
+        reference = normalise_reference(str(typed))
+        if reference is None:
+            dispatcher.utter_message(response="utter_ticket_ref_invalid", ref=str(typed)[:40])
+            dispatcher.utter_message(response="utter_ask_ticket_ref")
+            return [SlotSet("pending", "ticket_ref_needed")]
+        contact = next(tracker.get_latest_entity_values("email"), None) or next(
+            tracker.get_latest_entity_values("phone"), None
+        )
+        try:
+            view = await ticket_service().status_for(
+                reference, conversation_id=tracker.sender_id, contact=contact
+            )
+        except Exception as error:
+            if not is_database_unavailable(error):
+                raise
+            dispatcher.utter_message(response="utter_ticket_status_unavailable")
+            return [SlotSet("pending", None)]
+        if view is None:
+            dispatcher.utter_message(response="utter_ticket_not_found", reference=reference)
+        else:
+            dispatcher.utter_message(
+                response="utter_ticket_status",
+                reference=view.reference,
+                status_text=STATUS_TEXT.get(view.status, view.status),
+                updated=view.updated_at.strftime("%d %b %Y %H:%M UTC"),
+            )
+        return [SlotSet("pending", None)]

@@ -1,0 +1,291 @@
+"""The ticket form's actions against real databases (SQLite and PostgreSQL)."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import tickets
+from actions.tickets import (
+    ActionAskTicketStepsTried,
+    ActionTicketCancel,
+    ActionTicketChange,
+    ActionTicketStart,
+    ActionTicketStatus,
+    ActionTicketSubmit,
+    ActionTicketSummary,
+    ValidateTicketForm,
+)
+from loginhelp.tickets import TicketService
+from tests.conftest import make_tracker, responses, slot_events
+
+REFERENCE = re.compile(r"^LH-[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{6}$")
+CHROME_UA = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/115.0.5790.110 Safari/537.36"
+)
+FILLED = {
+    "ticket_contact": "anna.k@example.com",
+    "ticket_description": "The login page reloads after I enter my password",
+    "ticket_error_message": "No error message shown",
+    "ticket_steps_tried": ["Cleared the browser's cache and cookies", "Restarted the laptop"],
+    "ticket_device": "Windows 10",
+    "ticket_browser_version": "Chrome 115.0.5790",
+    "ticket_screenshots": [{"source": "telegram", "location": "AgACAgQAAxkB", "size_bytes": 48213,
+                            "file_name": None, "mime_type": "image/jpeg"}],
+    "branch": "browser",
+}
+
+
+@pytest.fixture
+def service(database_url: str, tmp_path: Path):
+    svc = TicketService(database_url, migrate=False, spool_dir=tmp_path / "spool")
+    tickets.use_ticket_service(svc)
+    yield svc
+    tickets.use_ticket_service(None)
+    svc.close()
+
+
+async def run(action, tracker):
+    dispatcher = CollectingDispatcher()
+    events = await action.run(dispatcher, tracker, {})
+    return responses(dispatcher), slot_events(events), dispatcher
+
+
+def login_event(text: str, intent: str) -> dict:
+    return {"event": "user", "text": text, "timestamp": 1.0, "parse_data": {"intent": {"name": intent}}}
+
+
+async def test_start_prefills_what_the_conversation_knows():
+    tracker = make_tracker(slots={"email": "Anna.K@Example.com", "device": None},
+                           metadata={"user_agent": CHROME_UA}, intent="contact_support")
+    tracker.events = [login_event("the login button does nothing when I click it", "browser_issue"),
+                      login_event("/still_broken", "still_broken"),
+                      login_event("talk to a human", "contact_support")]
+    said, state, _ = await run(ActionTicketStart(), tracker)
+    assert said == ["utter_ticket_intro"]
+    assert state["ticket_contact"] == "Anna.K@example.com"  # the domain is case-insensitive, the local part not
+    assert state["ticket_description"] == "the login button does nothing when I click it"
+    assert state["ticket_device"] == "Windows 10"
+    assert state["ticket_browser_version"] == "Chrome 115.0.5790"
+    assert state["pending"] is None and state["ticket_error_message"] is None
+
+
+async def test_steps_question_lists_the_noted_steps():
+    tracker = make_tracker(slots={"steps_tried": ["Updated the app", "Reinstalled the app"]})
+    _, _, dispatcher = await run(ActionAskTicketStepsTried(), tracker)
+    text = dispatcher.messages[0]["text"]
+    assert "• Updated the app" in text and "• Reinstalled the app" in text
+    assert dispatcher.messages[0]["buttons"] == [{"title": "Nothing else", "payload": "/deny"}]
+
+
+def validate(method: str, value, slots=None, **tracker_kwargs):
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(slots=slots, active_loop="ticket_form", **tracker_kwargs)
+    result = getattr(ValidateTicketForm(), method)(value, dispatcher, tracker, {})
+    return result, responses(dispatcher), dispatcher
+
+
+def test_contact_is_normalised():
+    result, said, _ = validate("validate_ticket_contact", "  anna.k@EXAMPLE.com ")
+    assert result["ticket_contact"] == "anna.k@example.com" and result["email"] == "anna.k@example.com"
+    result, _, _ = validate("validate_ticket_contact", "+44 7911 123456")
+    assert result["ticket_contact"] == "+447911123456" and result["phone"] == "+447911123456"
+
+
+def test_invalid_contact_is_re_asked_with_a_reason_then_a_way_out():
+    result, said, dispatcher = validate("validate_ticket_contact", "anna.k@")
+    assert result == {"ticket_contact": None, "ticket_contact_attempts": 1.0}
+    assert said == ["utter_ticket_contact_invalid"] and dispatcher.messages[0]["reason"]
+    result, said, _ = validate("validate_ticket_contact", "12", slots={"ticket_contact_attempts": 2.0})
+    assert result["ticket_contact_attempts"] == 3.0
+    assert said == ["utter_ticket_contact_invalid", "utter_ticket_contact_way_out"]
+
+
+@pytest.mark.parametrize(
+    "method, value",
+    [
+        ("validate_ticket_contact", "my password is Hunter2!"),
+        ("validate_ticket_description", "cannot log in, password: Tr0ub4dor&3"),
+        ("validate_ticket_error_message", "invalid code 482913"),
+        ("validate_ticket_steps_tried", "typed my seed phrase legal winner thank year wave sausage worth useful legal winner thank yellow"),
+        ("validate_ticket_device", "iphone, key 0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"),
+        ("validate_ticket_browser_version", "chrome, pwd = letmein99"),
+    ],
+)
+def test_secrets_are_refused_in_every_field(method, value):
+    result, said, _ = validate(method, value)
+    assert list(result.values()) == [None]
+    assert said[0] == "utter_ticket_secret_refused"
+    assert said[1].startswith("utter_secret_")
+
+
+def test_steps_tried_merge_noted_and_typed():
+    noted = {"steps_tried": ["Updated the app"]}
+    assert validate("validate_ticket_steps_tried", "none", slots=noted)[0] == {"ticket_steps_tried": ["Updated the app"]}
+    assert validate("validate_ticket_steps_tried", "restarted my phone", slots=noted)[0] == {
+        "ticket_steps_tried": ["Updated the app", "restarted my phone"]}
+    assert validate("validate_ticket_steps_tried", "none")[0] == {"ticket_steps_tried": ["Nothing tried yet"]}
+
+
+def test_no_error_message_is_recorded_as_such():
+    assert validate("validate_ticket_error_message", "none")[0] == {"ticket_error_message": "No error message shown"}
+
+
+async def test_screenshots_come_from_attachments_and_links():
+    form = ValidateTicketForm()
+    attachment = {"source": "telegram", "location": "AgACAgQ", "size_bytes": 1200, "mime_type": "image/jpeg"}
+    tracker = make_tracker(slots={"requested_slot": "ticket_error_message"}, intent="share_screenshot",
+                           metadata={"attachments": [attachment, {"bogus": True}, "junk"]})
+    dispatcher = CollectingDispatcher()
+    extracted = await form.extract_ticket_screenshots(dispatcher, tracker, {})
+    assert extracted["ticket_screenshots"] == [{**attachment, "file_name": None}]
+    assert dispatcher.messages[0]["count"] == 1
+    tracker = make_tracker(slots={"requested_slot": "ticket_screenshots"}, intent="inform",
+                           entities=[{"entity": "url", "value": "https://imgur.com/a/x1"}])
+    extracted = await form.extract_ticket_screenshots(CollectingDispatcher(), tracker, {})
+    assert extracted["ticket_screenshots"] == [{"source": "url", "location": "https://imgur.com/a/x1"}]
+    assert await form.extract_ticket_screenshots(CollectingDispatcher(), make_tracker(intent="inform"), {}) == {}
+
+
+async def test_summary_shows_every_field_and_waits_for_confirmation():
+    said, state, dispatcher = await run(ActionTicketSummary(), make_tracker(slots=FILLED))
+    assert said == ["utter_ticket_summary"] and state == {"pending": "ticket_confirm"}
+    message = dispatcher.messages[0]
+    assert message["contact"] == "anna.k@example.com" and message["screenshots"] == "1 attached"
+    assert message["steps"] == "Cleared the browser's cache and cookies; Restarted the laptop"
+
+
+async def submit(slots, sender="web-1", intent="affirm", channel="socketio"):
+    tracker = make_tracker(slots=slots, intent=intent, sender_id=sender)
+    tracker.events = [{"event": "user", "input_channel": channel, "text": "yes", "timestamp": 1.0}]
+    return await run(ActionTicketSubmit(), tracker)
+
+
+async def test_confirmed_ticket_is_stored_with_every_field(service):
+    said, state, dispatcher = await submit({**FILLED, "pending": "ticket_confirm"})
+    assert said == ["utter_ticket_created"]
+    reference = dispatcher.messages[0]["reference"]
+    assert REFERENCE.match(reference)
+    assert state["ticket_last_ref"] == reference and state["ticket_contact"] is None
+    stored = (await service.get(reference)).to_dict()
+    assert stored["contact_email"] == "anna.k@example.com" and stored["contact_phone"] is None
+    assert stored["description"] == FILLED["ticket_description"]
+    assert stored["error_message"] == "No error message shown"
+    assert stored["steps_tried"] == FILLED["ticket_steps_tried"]
+    assert (stored["device"], stored["browser_version"]) == ("Windows 10", "Chrome 115.0.5790")
+    assert stored["category"] == "browser" and stored["channel"] == "socketio"
+    assert stored["conversation_id"] == "web-1" and stored["status"] == "open"
+    assert stored["screenshots"][0]["location"] == "AgACAgQAAxkB"
+    assert stored["screenshots"][0]["size_bytes"] == 48213
+
+
+async def test_duplicate_for_the_same_contact_is_offered_then_merged(service):
+    _, _, first = await submit({**FILLED, "pending": "ticket_confirm"}, sender="a")
+    reference = first.messages[0]["reference"]
+    again = {**FILLED, "ticket_contact": "Anna.K@example.com", "pending": "ticket_confirm",
+             "ticket_error_message": "Session expired"}
+    said, state, _ = await submit(again, sender="b")
+    assert said == ["utter_ticket_duplicate_offer"]
+    assert state == {"pending": "ticket_duplicate", "ticket_duplicate_ref": reference}
+    said, _, _ = await submit({**again, **state}, sender="b", intent="affirm")
+    assert said == ["utter_ticket_updated"]
+    assert len(await service.list()) == 1
+    assert "Session expired" in (await service.get(reference)).to_dict()["error_message"]
+
+
+async def test_duplicate_declined_opens_a_second_ticket(service):
+    await submit({**FILLED, "pending": "ticket_confirm"}, sender="a")
+    said, state, _ = await submit({**FILLED, "pending": "ticket_confirm"}, sender="b")
+    said, _, _ = await submit({**FILLED, **state}, sender="b", intent="deny")
+    assert said == ["utter_ticket_created"]
+    assert len(await service.list()) == 2
+
+
+async def test_ticket_is_queued_when_the_database_is_down(tmp_path, sqlite_url):
+    down = TicketService("postgresql+psycopg2://postgres@127.0.0.1:1/nowhere", migrate=False,
+                         spool_dir=tmp_path / "spool")
+    tickets.use_ticket_service(down)
+    try:
+        said, state, dispatcher = await submit({**FILLED, "pending": "ticket_confirm"})
+    finally:
+        tickets.use_ticket_service(None)
+        down.close()
+    assert said == ["utter_ticket_queued"]
+    reference = dispatcher.messages[0]["reference"]
+    assert list((tmp_path / "spool").iterdir())
+    back = TicketService(sqlite_url, migrate=False, spool_dir=tmp_path / "spool")
+    try:
+        assert await back.flush_spool() == 1
+        assert (await back.get(reference)).description == FILLED["ticket_description"]
+        assert await back.flush_spool() == 0 and len(await back.list()) == 1
+    finally:
+        back.close()
+
+
+async def status(service, text, sender, entities):
+    return await run(ActionTicketStatus(), make_tracker(intent="ticket_status", text=text,
+                                                       sender_id=sender, entities=entities))
+
+
+async def test_status_is_told_only_to_its_conversation_or_its_contact(service):
+    _, _, dispatcher = await submit({**FILLED, "pending": "ticket_confirm"}, sender="owner")
+    reference = dispatcher.messages[0]["reference"]
+    await service.set_status(reference, "in_progress", note="looking at it", changed_by="agent@coinex.test")
+    ref_entity = [{"entity": "ticket_ref", "value": reference.lower()}]
+
+    said, _, d = await status(service, f"status of {reference}", "owner", ref_entity)
+    assert said == ["utter_ticket_status"] and d.messages[0]["status_text"] == "being worked on by a support agent"
+
+    said, _, d = await status(service, f"status of {reference}", "stranger", ref_entity)
+    assert said == ["utter_ticket_not_found"]
+    assert "status_text" not in d.messages[0]
+
+    with_contact = ref_entity + [{"entity": "email", "value": "anna.k@example.com"}]
+    said, _, _ = await status(service, "", "stranger", with_contact)
+    assert said == ["utter_ticket_status"]
+    wrong_contact = ref_entity + [{"entity": "email", "value": "eve@example.com"}]
+    said, _, _ = await status(service, "", "stranger", wrong_contact)
+    assert said == ["utter_ticket_not_found"]
+
+
+async def test_status_asks_for_a_reference_and_rejects_bad_ones(service):
+    said, state, _ = await status(service, "any news on my ticket?", "x", [])
+    assert said == ["utter_ask_ticket_ref"] and state == {"pending": "ticket_ref_needed"}
+    tracker = make_tracker(intent="inform", text="LH-0O1IL5", slots={"pending": "ticket_ref_needed"})
+    said, state, _ = await run(ActionTicketStatus(), tracker)
+    assert said == ["utter_ticket_ref_invalid", "utter_ask_ticket_ref"]
+    assert state == {"pending": "ticket_ref_needed"}
+
+
+async def test_cancel_stores_nothing(service):
+    tracker = make_tracker(slots={**FILLED, "pending": "ticket_confirm"}, intent="cancel")
+    said, state, _ = await run(ActionTicketCancel(), tracker)
+    assert said == ["utter_ticket_cancelled"]
+    assert state["ticket_contact"] is None and state["pending"] is None
+    assert await service.list() == []
+    said, _, _ = await run(ActionTicketCancel(), make_tracker(intent="cancel"))
+    assert said == ["utter_nothing_to_cancel"]
+
+
+@pytest.mark.parametrize(
+    "text, field",
+    [("change the email", "ticket_contact"), ("the error message is wrong", "ticket_error_message"),
+     ("fix the browser version", "ticket_browser_version")],
+)
+async def test_change_clears_the_named_field(text, field):
+    said, state, _ = await run(ActionTicketChange(), make_tracker(slots=FILLED, intent="ticket_change", text=text))
+    assert said == [] and state[field] is None and state["pending"] == "ticket_editing"
+
+
+async def test_change_without_a_field_asks_which():
+    said, state, dispatcher = await run(ActionTicketChange(), make_tracker(slots=FILLED, intent="ticket_change",
+                                                                          text="change something"))
+    assert said == ["utter_ask_ticket_field"] and state["pending"] == "ticket_change_field"
+    payloads = [b["payload"] for b in dispatcher.messages[0]["buttons"]]
+    assert '/ticket_change{"ticket_field": "ticket_device"}' in payloads and "/cancel" in payloads
+    said, state, _ = await run(ActionTicketChange(), make_tracker(
+        slots={**FILLED, "ticket_field": "ticket_device"}, intent="ticket_change"))
+    assert state["ticket_device"] is None and state["pending"] == "ticket_editing"
