@@ -8,6 +8,9 @@ mkdir -p var/log
 RASA_PORT=${RASA_PORT:-5005}
 ACTION_PORT=${ACTION_PORT:-5055}
 
+# Migrations run before any server starts (the ticket database; SQLite by default).
+.venv/bin/loginhelp db upgrade
+
 pids=()
 cleanup() {
   trap - INT TERM EXIT
