@@ -11,18 +11,24 @@ SPACY_META  := build/spacy/loginhelp_en/meta.json
 SPACY_SRC   := $(wildcard spacy_pipeline/*.yml) loginhelp/nlp/spacy_pipeline.py
 TRAIN_SRC   := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null)
 MODEL       := models/loginhelp.tar.gz
+WEB_DEPS    := web/node_modules/.package-lock.json
 
 export PYTHONDONTWRITEBYTECODE := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
+# glibc gives each thread its own malloc arena; TensorFlow's thread pools then
+# hold hundreds of MB they never use. Two arenas keep the Rasa server's memory down.
+export MALLOC_ARENA_MAX := 2
 
-.PHONY: help venv spacy train run test validate bench-nlu bench-latency clean
+.PHONY: help venv spacy train web run test validate bench-nlu bench-latency bench-console clean
 
 help:
 	@echo "make run            set up everything that is missing and start the assistant"
 	@echo "make test           data validation, pytest and conversation tests"
 	@echo "make train          build the spaCy pipeline and train into models/"
+	@echo "make web            install the chat widget's socket.io client (npm ci in web/)"
 	@echo "make bench-nlu      5-fold cross-validation against a TF-IDF baseline"
 	@echo "make bench-latency  REST latency and memory benchmark"
+	@echo "make bench-console  agent console on 10,000 conversations (SQLite and PostgreSQL)"
 
 venv: $(INSTALLED)
 $(INSTALLED): pyproject.toml scripts/bootstrap_venv.sh scripts/find_python.sh
@@ -37,13 +43,20 @@ train: $(MODEL)
 $(MODEL): $(SPACY_META) $(TRAIN_SRC)
 	@scripts/train.sh
 
-run: $(MODEL)
+# The chat widget's socket.io client, installed from web/package-lock.json
+# (served by web/serve.py: no CDN at run time).
+web: $(WEB_DEPS)
+$(WEB_DEPS): web/package.json web/package-lock.json
+	@cd web && npm ci --no-audit --no-fund
+	@touch $@
+
+run: $(MODEL) $(WEB_DEPS)
 	@scripts/run.sh
 
 validate: $(SPACY_META)
 	@$(RASA) data validate
 
-test: $(MODEL)
+test: $(MODEL) $(WEB_DEPS)
 	@scripts/test.sh
 
 bench-nlu: $(SPACY_META)
@@ -51,6 +64,9 @@ bench-nlu: $(SPACY_META)
 
 bench-latency: $(MODEL)
 	@$(PY) bench/latency.py
+
+bench-console: $(INSTALLED)
+	@$(PY) bench/console_bench.py
 
 clean:
 	rm -rf build models results var/tracker.db

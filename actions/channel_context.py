@@ -18,6 +18,7 @@ _BROWSER_FAMILIES = {
     "chrome mobile": "chrome",
     "chrome mobile ios": "chrome",
     "chromium": "chrome",
+    "headlesschrome": "chrome",
     "firefox": "firefox",
     "firefox mobile": "firefox",
     "firefox ios": "firefox",

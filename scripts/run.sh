@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Start the embedded mode: the action server (5055) and the Rasa server with the
-# REST and socket.io channels (5005), on a SQLite tracker store under var/.
-# Ctrl-C stops both.
+# REST, socket.io and Telegram channels (5005), on a SQLite tracker store under
+# var/, the demo login-help page with the chat widget (8080), and the agent
+# console (8000) reading that tracker store.
+# Telegram is on only when TELEGRAM_TOKEN is set (see web/README.md).
+# Ctrl-C stops them all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p var/log
 RASA_PORT=${RASA_PORT:-5005}
 ACTION_PORT=${ACTION_PORT:-5055}
+CONSOLE_PORT=${CONSOLE_PORT:-8000}
+WEB_PORT=${WEB_PORT:-8080}
 
 # Migrations run before any server starts (the ticket database; SQLite by default).
 .venv/bin/loginhelp db upgrade
@@ -28,10 +33,15 @@ pids+=($!)
   > var/log/rasa.log 2>&1 &
 pids+=($!)
 
+.venv/bin/python web/serve.py --port "$WEB_PORT" --rasa-port "$RASA_PORT" \
+  > var/log/web.log 2>&1 &
+pids+=($!)
+
 echo "starting... (logs in var/log/)"
 for _ in $(seq 1 180); do
   if curl -fs "http://localhost:$RASA_PORT/" >/dev/null 2>&1 \
-     && curl -fs "http://localhost:$ACTION_PORT/health" >/dev/null 2>&1; then
+     && curl -fs "http://localhost:$ACTION_PORT/health" >/dev/null 2>&1 \
+     && curl -fs "http://localhost:$WEB_PORT/healthz" >/dev/null 2>&1; then
     break
   fi
   for pid in "${pids[@]}"; do
@@ -39,12 +49,32 @@ for _ in $(seq 1 180); do
   done
   sleep 1
 done
+if [ -n "${TELEGRAM_TOKEN:-}" ]; then
+  telegram="on: updates at http://localhost:$RASA_PORT/webhooks/telegram/webhook"
+  telegram+=", webhook ${TELEGRAM_WEBHOOK_URL:-not registered (TELEGRAM_WEBHOOK_URL unset)}"
+else
+  telegram="off (set TELEGRAM_TOKEN, TELEGRAM_WEBHOOK_URL, TELEGRAM_SECRET_TOKEN; see web/README.md)"
+fi
+
+# The agent console, once Rasa has created the tracker store it reads.
+.venv/bin/python -m loginhelp.console --port "$CONSOLE_PORT" > var/log/console.log 2>&1 &
+pids+=($!)
+for _ in $(seq 1 60); do
+  curl -fs "http://localhost:$CONSOLE_PORT/sign-in" >/dev/null 2>&1 && break
+  kill -0 "${pids[-1]}" 2>/dev/null || { echo "the agent console exited; see var/log/console.log"; tail -20 var/log/console.log; exit 1; }
+  sleep 1
+done
+
 cat <<MSG
 The assistant is running.
   REST:      curl -s localhost:$RASA_PORT/webhooks/rest/webhook -H 'Content-Type: application/json' \\
                -d '{"sender": "me", "message": "I cannot log in"}'
   socket.io: http://localhost:$RASA_PORT/socket.io
+  demo page: http://localhost:$WEB_PORT/  (login help with the chat widget)
+  telegram:  $telegram
   actions:   http://localhost:$ACTION_PORT/health
+  console:   http://localhost:$CONSOLE_PORT  (agent console: transcripts and tickets)
+             first agent: .venv/bin/loginhelp agents add you@example.com --role admin
 Press Ctrl-C to stop.
 MSG
 wait -n "${pids[@]}"

@@ -10,6 +10,11 @@ echo "== rasa data validate"
 .venv/bin/rasa data validate --quiet
 
 echo "== pytest"
+# The widget's browser test drives Debian's Chromium (Playwright's own download is not used).
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "chromium is missing: installing it for tests/channels/test_widget_browser.py"
+  (apt-get update -qq && apt-get install -y -qq chromium) || echo "could not install chromium"
+fi
 .venv/bin/python -m pytest -q
 
 echo "== conversation tests (rasa test core)"

@@ -1,0 +1,152 @@
+"""The website widget's channel: Rasa's socket.io channel, made robust.
+
+Registered in credentials.yml as ``loginhelp.channels.socketio.SocketIOInput``
+with the stock options (``session_persistence``, ``metadata_key``, ...); its name
+stays ``socketio`` and its path ``/socket.io``. What it fixes on Rasa 3.6.21 with
+python-socketio 5.x:
+
+* ``AsyncServer.enter_room`` is a coroutine in python-socketio >= 5.10, and the
+  stock channel calls it without ``await``: with ``session_persistence: true``
+  the browser never joins its conversation's room and never sees a reply.
+* A malformed ``user_uttered`` event (not an object, no session id, a message
+  that is not text, custom data that is not JSON) raised inside the handler:
+  the customer saw nothing. Now the customer gets a short, clear reply, and
+  only the widget's known custom-data fields (see ``common.widget_metadata``)
+  reach the tracker.
+* Text is cleaned and capped like on every other channel (``common.clean_text``).
+"""
+from __future__ import annotations
+
+import inspect
+import json
+import logging
+import re
+import uuid
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
+
+import rasa.core.channels.channel
+from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput as StockSocketIOInput
+from rasa.core.channels.socketio import SocketIOOutput
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from socketio import AsyncServer
+
+from loginhelp.channels.common import clean_text, widget_metadata
+
+logger = logging.getLogger(__name__)
+
+# Session ids are chosen by the server (uuid4 hex); a reconnecting widget sends
+# its stored one back. Anything else is replaced by a fresh id.
+_SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+UNREADABLE_MESSAGE = (
+    "Sorry, I couldn't read that message. Please type your question again, "
+    "or reload the page if this keeps happening."
+)
+NO_SESSION_MESSAGE = (
+    "Sorry, I lost track of our conversation. Please reload the page and try again."
+)
+
+
+def valid_session_id(value: Any) -> Optional[str]:
+    if isinstance(value, str) and _SESSION_ID.match(value):
+        return value
+    return None
+
+
+class SocketIOInput(StockSocketIOInput):
+    """Rasa's socket.io input channel with validation and awaited room joins."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "socketio"
+
+    def _metadata(self, data: Dict[str, Any]) -> Dict[str, Any]:
+        raw = data.get(self.metadata_key)
+        if isinstance(raw, str):
+            try:
+                raw = json.loads(raw)
+            except ValueError:
+                logger.warning("socket.io custom data is not JSON; ignored")
+                raw = None
+        return widget_metadata(raw)
+
+    def blueprint(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> Blueprint:
+        # Same construction as the stock channel (CORS is left to Sanic-CORS,
+        # configured by `rasa run --cors`).
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[])
+        socketio_webhook = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
+        self.sio = sio
+
+        async def say(sid: Text, text: Text) -> None:
+            await sio.emit(self.bot_message_evt, {"text": text}, room=sid, namespace=self.namespace)
+
+        @socketio_webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @sio.on("connect", namespace=self.namespace)
+        async def connect(sid: Text, environ: Dict, auth: Optional[Dict] = None) -> bool:
+            if not self.jwt_key:
+                return True
+            token = auth.get("token") if isinstance(auth, dict) else None
+            if not token:
+                return False
+            try:
+                payload = rasa.core.channels.channel.decode_bearer_token(
+                    token, self.jwt_key, self.jwt_algorithm
+                )
+            except Exception:  # noqa: BLE001 - any undecodable token is a refusal
+                payload = None
+            return bool(payload)
+
+        @sio.on("disconnect", namespace=self.namespace)
+        async def disconnect(sid: Text, *_: Any) -> None:
+            logger.debug(f"User {sid} disconnected from socketIO endpoint.")
+
+        @sio.on("session_request", namespace=self.namespace)
+        async def session_request(sid: Text, data: Any = None) -> None:
+            requested = data.get("session_id") if isinstance(data, dict) else None
+            session_id = valid_session_id(requested) or uuid.uuid4().hex
+            if self.session_persistence:
+                joined = sio.enter_room(sid, session_id, namespace=self.namespace)
+                if inspect.isawaitable(joined):  # python-socketio >= 5.10
+                    await joined
+            await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
+
+        @sio.on(self.user_message_evt, namespace=self.namespace)
+        async def handle_message(sid: Text, data: Any = None) -> None:
+            if not isinstance(data, dict):
+                await say(sid, UNREADABLE_MESSAGE)
+                return
+            if self.session_persistence:
+                sender_id = valid_session_id(data.get("session_id"))
+                if sender_id is None:
+                    await say(sid, NO_SESSION_MESSAGE)
+                    return
+            else:
+                sender_id = sid
+            text = data.get("message", "")
+            if text is None:
+                text = ""
+            if not isinstance(text, str):
+                await say(sid, UNREADABLE_MESSAGE)
+                return
+            message = UserMessage(
+                clean_text(text),
+                SocketIOOutput(sio, self.bot_message_evt),
+                sender_id,
+                input_channel=self.name(),
+                metadata=self._metadata(data),
+            )
+            try:
+                await on_new_message(message)
+            except Exception:  # noqa: BLE001 - never leave the customer without a reply
+                logger.exception("socket.io message could not be handled")
+                await say(sid, UNREADABLE_MESSAGE)
+
+        return socketio_webhook
