@@ -143,6 +143,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     env.update(
         TF_CPP_MIN_LOG_LEVEL="2",
         PYTHONDONTWRITEBYTECODE="1",
+        # Tickets filed in these tests go to a database of their own.
+        DATABASE_URL=f"sqlite:///{tmp / 'loginhelp.db'}",
+        LOGINHELP_VAR_DIR=str(tmp / "var"),
         TELEGRAM_TOKEN=TELEGRAM_TOKEN,
         TELEGRAM_BOT_USERNAME=TELEGRAM_USERNAME,
         TELEGRAM_WEBHOOK_URL=TELEGRAM_WEBHOOK_URL,

@@ -7,6 +7,8 @@ the tracker store (what reached the conversation logic).
 from __future__ import annotations
 
 import json
+import re
+import sqlite3
 from typing import Any, Dict, List
 
 import requests
@@ -101,16 +103,14 @@ def test_button_callbacks_are_answered_and_drive_the_conversation(stack: Stack):
     assert texts == ["/greet", "/browser_issue", '/inform{"browser": "chrome"}']
 
 
-def test_photo_during_the_ticket_form_is_forwarded_as_share_screenshot(stack: Stack):
-    # The ticket form is being built (lead); until it lands this checks what the
-    # connector forwards and that the customer gets a reply.
+def test_photo_during_the_ticket_form_is_attached_to_the_ticket(stack: Stack):
     chat = 7003
     post_ok(stack, tg.text(chat, "/start"))
     post_ok(stack, tg.text(chat, "I want to talk to support"))
+    assert "email address or phone number" in sent(stack, chat)[-1].text
     before = len(sent(stack, chat))
     assert post_ok(stack, tg.photo(chat, caption="this is what I see"))["status"] == "processed"
-    events = stack.user_events(str(chat))
-    shared = events[-1]
+    shared = stack.user_events(str(chat))[-1]
     assert shared["text"] == "/share_screenshot"
     assert shared["metadata"]["attachments"] == [{
         "source": "telegram",
@@ -121,7 +121,25 @@ def test_photo_during_the_ticket_form_is_forwarded_as_share_screenshot(stack: St
     }]
     assert shared["metadata"]["channel_user"] == {"id": chat, "language_code": "en"}
     assert shared["metadata"]["caption"] == "this is what I see"
-    assert len(sent(stack, chat)) > before  # the bot answered
+    replies = [c.text for c in sent(stack, chat)[before:]]
+    assert any("1 screenshot(s) attached" in r for r in replies)
+    assert "email address or phone number" in replies[-1]  # the form goes on where it was
+
+    for answer in ("anna.k@example.com", "The app says my session expired every time I log in",
+                   "/deny", "/deny", "Pixel 7", "CoinEx app 3.2.1"):
+        post_ok(stack, tg.text(chat, answer))
+    summary = sent(stack, chat)[-1]
+    assert "Screenshots: 1 attached" in summary.text  # not asked again
+    post_ok(stack, tg.callback(chat, button(summary, "Send it")["callback_data"], summary.result))
+    reference = re.search(r"LH-[2-9A-HJ-NP-Z]{6}", sent(stack, chat)[-1].text).group()
+
+    db = sqlite3.connect(stack.tmp / "loginhelp.db")
+    ticket = db.execute("SELECT id, channel, device, browser_version FROM tickets WHERE reference = ?",
+                        (reference,)).fetchone()
+    assert ticket[1:] == ("telegram", "Pixel 7", "CoinEx app 3.2.1")
+    shots = db.execute("SELECT source, location, size_bytes FROM ticket_screenshots WHERE ticket_id = ?",
+                       (ticket[0],)).fetchall()
+    assert shots == [("telegram", "AgACAgQAAxkBAAIBlarge", 88213)]
 
 
 def test_document_is_forwarded_with_its_name_type_and_size(stack: Stack):
