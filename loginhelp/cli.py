@@ -17,6 +17,7 @@ from typing import Callable, Iterator, Sequence, TextIO
 
 from sqlalchemy import exc as sa_exc
 
+from .agents.cli import register_agents
 from .tickets.db import database_url as default_database_url
 from .tickets.db import make_engine, redact, upgrade
 from .tickets.errors import TicketNotFound
@@ -25,6 +26,7 @@ from .tickets.repository import TicketRepository
 from .tickets.service import TicketService
 from .tickets.statuses import STATUSES
 from .tickets.views import TicketView
+from .transcripts.cli import register_transcripts
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -239,11 +241,12 @@ def register_tickets(commands: argparse._SubParsersAction) -> None:
     flush.set_defaults(handler=cmd_tickets_flush_spool)
 
 
-#: Command groups in --help order. Planned: register_agents ("loginhelp agents ...")
-#: and register_transcripts ("loginhelp transcripts ...").
+#: Command groups in --help order.
 COMMAND_GROUPS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
     register_db,
     register_tickets,
+    register_agents,
+    register_transcripts,
 )
 
 

@@ -88,3 +88,10 @@ def test_vague_problem_is_triaged_basics_first(stack):
     assert "two-factor" in texts(say('/inform{"platform": "android"}'))
     first = say("/affirm")
     assert "speed test" in texts(first)  # connection first, as the guide advises
+
+
+@pytest.mark.parametrize("message", ["my password is Tr0ub4dor&3xyz", "here is my 2fa code 551 204",
+                                     "pk: 5Kb8kLf9FAKEFAKEFAKEFAKE"])
+def test_secrets_are_warned_about_even_when_the_classifier_is_unsure(stack, message):
+    replies = texts(stack.send("e2e-secret-2", message))
+    assert "never" in replies and "Sorry, I didn't catch that" not in replies

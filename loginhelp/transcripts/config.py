@@ -1,0 +1,57 @@
+"""Where the tracker store lives and what the assistant's config says about fallbacks and intents."""
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..tickets.paths import REPO_ROOT
+
+#: config.yml's FallbackClassifier threshold when the file cannot be read.
+DEFAULT_FALLBACK_THRESHOLD = 0.55
+
+
+def tracker_database_url() -> str:
+    """``$TRACKER_DATABASE_URL``, else the SQLite file endpoints.yml points Rasa at (var/tracker.db)."""
+    url = os.environ.get("TRACKER_DATABASE_URL", "").strip()
+    if url:
+        if url.startswith("postgres://"):
+            url = "postgresql+psycopg2://" + url[len("postgres://"):]
+        return url
+    return f"sqlite:///{REPO_ROOT / 'var' / 'tracker.db'}"
+
+
+def _load_yaml(path: Path) -> Any:
+    try:
+        with path.open(encoding="utf-8") as handle:
+            return yaml.safe_load(handle)
+    except (OSError, yaml.YAMLError):
+        return None
+
+
+@lru_cache(maxsize=4)
+def fallback_threshold(config_path: Path = REPO_ROOT / "config.yml") -> float:
+    """The FallbackClassifier threshold: below it an intent counts as low confidence."""
+    config = _load_yaml(config_path) or {}
+    for component in config.get("pipeline") or []:
+        if isinstance(component, dict) and component.get("name") == "FallbackClassifier":
+            try:
+                return float(component.get("threshold", DEFAULT_FALLBACK_THRESHOLD))
+            except (TypeError, ValueError):
+                break
+    return DEFAULT_FALLBACK_THRESHOLD
+
+
+@lru_cache(maxsize=4)
+def known_intents(domain_path: Path = REPO_ROOT / "domain.yml") -> tuple[str, ...]:
+    """Intents of the domain, for the correction picker; empty when domain.yml is not shipped."""
+    domain = _load_yaml(domain_path) or {}
+    names: list[str] = []
+    for item in domain.get("intents") or []:
+        name = next(iter(item)) if isinstance(item, dict) else item
+        if isinstance(name, str) and name not in names:
+            names.append(name)
+    return tuple(names)

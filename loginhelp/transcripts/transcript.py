@@ -1,0 +1,215 @@
+"""A conversation as agents read it: sessions of turns, each turn a customer message and what followed.
+
+Customer text is passed through ``redact`` once more on the way out, so
+conversations stored before the redacting tracker store was configured never
+show a secret either. Nothing here is HTML: templates escape everything.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Sequence
+
+from ..security.secrets import redact
+from .events import StoredEvent
+from .summary import FALLBACK_ACTIONS, is_low_confidence, user_intent
+
+#: Bookkeeping actions that add nothing for a reader.
+HIDDEN_ACTIONS = frozenset({"action_listen", "action_session_start"})
+
+
+def iso(timestamp: float | None) -> str | None:
+    if timestamp is None:
+        return None
+    return datetime.fromtimestamp(timestamp, tz=timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass
+class Reply:
+    time: float
+    text: str | None
+    buttons: list[dict[str, str]]
+    response: str | None
+    custom: Any = None
+    image: str | None = None
+
+
+@dataclass
+class ActionRun:
+    time: float
+    name: str
+    policy: str | None
+    confidence: float | None
+
+
+@dataclass
+class SlotSet:
+    time: float
+    name: str
+    value: Any
+
+
+@dataclass
+class Turn:
+    #: Customer message number in the conversation (0 = what happened before the first message).
+    number: int
+    time: float
+    event_id: int | None = None
+    text: str | None = None
+    intent: str | None = None
+    confidence: float | None = None
+    ranking: list[dict[str, Any]] = field(default_factory=list)
+    entities: list[dict[str, Any]] = field(default_factory=list)
+    input_channel: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    low_confidence: bool = False
+    replies: list[Reply] = field(default_factory=list)
+    actions: list[ActionRun] = field(default_factory=list)
+    slots: list[SlotSet] = field(default_factory=list)
+    loops: list[str | None] = field(default_factory=list)
+    other_events: list[str] = field(default_factory=list)
+
+    @property
+    def is_message(self) -> bool:
+        return self.event_id is not None
+
+
+@dataclass
+class Session:
+    number: int
+    started_at: float
+    turns: list[Turn] = field(default_factory=list)
+
+
+@dataclass
+class Transcript:
+    conversation_id: str
+    sessions: list[Session]
+    event_count: int
+
+    @property
+    def turns(self) -> list[Turn]:
+        return [t for s in self.sessions for t in s.turns]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: every turn with ISO times; empty pre-message turns left out."""
+        sessions = []
+        for session in self.sessions:
+            turns = []
+            for turn in session.turns:
+                if not turn.is_message and not (turn.replies or turn.actions or turn.slots):
+                    continue
+                item = asdict(turn)
+                item["time"] = iso(turn.time)
+                for key in ("replies", "actions", "slots"):
+                    for entry in item[key]:
+                        entry["time"] = iso(entry["time"])
+                turns.append(item)
+            sessions.append({"number": session.number, "started_at": iso(session.started_at), "turns": turns})
+        return {"conversation_id": self.conversation_id, "event_count": self.event_count, "sessions": sessions}
+
+
+def _entities(parse_data: dict[str, Any]) -> list[dict[str, Any]]:
+    found = []
+    for entity in parse_data.get("entities") or []:
+        if isinstance(entity, dict):
+            value = entity.get("value")
+            found.append(
+                {
+                    "entity": entity.get("entity"),
+                    "value": redact(value) if isinstance(value, str) else value,
+                    "extractor": entity.get("extractor"),
+                    "confidence": entity.get("confidence_entity", entity.get("confidence")),
+                }
+            )
+    return found
+
+
+def _buttons(data: dict[str, Any]) -> list[dict[str, str]]:
+    payload = data.get("data") or {}
+    buttons = payload.get("buttons") or payload.get("quick_replies") or []
+    return [
+        {"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
+        for b in buttons
+        if isinstance(b, dict)
+    ]
+
+
+def _opens_session(ev: StoredEvent) -> bool:
+    """Rasa starts a session with session_started_metadata, action_session_start and session_started."""
+    if ev.type_name == "session_started":
+        return True
+    name = ev.data.get("name")
+    return (ev.type_name == "action" and name == "action_session_start") or (
+        ev.type_name == "slot" and name == "session_started_metadata"
+    )
+
+
+def build_transcript(conversation_id: str, events: Sequence[StoredEvent], threshold: float) -> Transcript:
+    """Group events (all sessions, id order) into sessions and turns."""
+    sessions: list[Session] = []
+    turn_number = 0
+
+    def new_session(started: float) -> Session:
+        session = Session(number=len(sessions) + 1, started_at=started)
+        session.turns.append(Turn(number=0, time=started))
+        sessions.append(session)
+        return session
+
+    current: Session | None = None
+    for ev in events:
+        data = ev.data
+        if current is None or (_opens_session(ev) and current.turns[-1].is_message):
+            current = new_session(ev.timestamp)
+        turn = current.turns[-1]
+        kind = ev.type_name
+        if kind == "user":
+            turn_number += 1
+            intent, confidence = user_intent(data)
+            parse_data = data.get("parse_data") or {}
+            text = data.get("text")
+            metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+            turn = Turn(
+                number=turn_number,
+                time=ev.timestamp,
+                event_id=ev.id,
+                text=redact(text) if isinstance(text, str) else None,
+                intent=intent,
+                confidence=confidence,
+                ranking=[
+                    {"name": r.get("name"), "confidence": r.get("confidence")}
+                    for r in (parse_data.get("intent_ranking") or [])[:4]
+                    if isinstance(r, dict)
+                ],
+                entities=_entities(parse_data),
+                input_channel=data.get("input_channel"),
+                metadata={k: v for k, v in metadata.items() if k not in ("model_id", "assistant_id")},
+                low_confidence=is_low_confidence(intent, confidence, threshold),
+            )
+            current.turns.append(turn)
+        elif kind == "bot":
+            meta = data.get("metadata") or {}
+            payload = data.get("data") or {}
+            turn.replies.append(
+                Reply(
+                    time=ev.timestamp,
+                    text=data.get("text"),
+                    buttons=_buttons(data),
+                    response=meta.get("utter_action") or meta.get("template"),
+                    custom=payload.get("custom"),
+                    image=payload.get("image"),
+                )
+            )
+        elif kind == "action":
+            name = str(data.get("name") or "")
+            if name in FALLBACK_ACTIONS and turn.is_message:
+                turn.low_confidence = True
+            if name not in HIDDEN_ACTIONS:
+                turn.actions.append(ActionRun(ev.timestamp, name, data.get("policy"), data.get("confidence")))
+        elif kind == "slot":
+            turn.slots.append(SlotSet(ev.timestamp, str(data.get("name")), data.get("value")))
+        elif kind == "active_loop":
+            turn.loops.append(data.get("name"))
+        elif kind not in ("session_started", "user_featurization"):
+            turn.other_events.append(kind)
+    return Transcript(conversation_id=conversation_id, sessions=sessions, event_count=len(events))
