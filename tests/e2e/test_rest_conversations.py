@@ -92,6 +92,8 @@ def test_vague_problem_is_triaged_basics_first(stack):
 
 @pytest.mark.parametrize("message", ["my password is Tr0ub4dor&3xyz", "here is my 2fa code 551 204",
                                      "pk: 5Kb8kLf9FAKEFAKEFAKEFAKE"])
-def test_secrets_are_warned_about_even_when_the_classifier_is_unsure(stack, message):
-    replies = texts(stack.send("e2e-secret-2", message))
-    assert "never" in replies and "Sorry, I didn't catch that" not in replies
+def test_secrets_are_warned_about_even_when_the_classifier_is_unsure(stack, message, domain):
+    warnings = {v["text"] for name, variants in domain["responses"].items()
+                if name.startswith("utter_secret_") for v in variants}
+    replies = [r.get("text") for r in stack.send("e2e-secret-2", message)]
+    assert replies and set(replies) <= warnings
