@@ -17,15 +17,20 @@ from .paths import var_dir
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
+def url_from_env(name: str) -> str | None:
+    """A database URL from the environment variable ``name``, or None when unset."""
+    url = os.environ.get(name, "").strip()
+    if not url:
+        return None
+    # Hosting platforms hand out postgres:// which SQLAlchemy 1.4 rejects.
+    if url.startswith("postgres://"):
+        url = "postgresql+psycopg2://" + url[len("postgres://"):]
+    return url
+
+
 def database_url() -> str:
     """``$DATABASE_URL``, or a SQLite file in the var directory for local runs."""
-    url = os.environ.get("DATABASE_URL", "").strip()
-    if url:
-        # Hosting platforms hand out postgres:// which SQLAlchemy 1.4 rejects.
-        if url.startswith("postgres://"):
-            url = "postgresql+psycopg2://" + url[len("postgres://"):]
-        return url
-    return f"sqlite:///{var_dir() / 'loginhelp.db'}"
+    return url_from_env("DATABASE_URL") or f"sqlite:///{var_dir() / 'loginhelp.db'}"
 
 
 def redact(url: str) -> str:

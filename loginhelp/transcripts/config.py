@@ -1,13 +1,13 @@
 """Where the tracker store lives and what the assistant's config says about fallbacks and intents."""
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from ..tickets.db import url_from_env
 from ..tickets.paths import REPO_ROOT
 
 #: config.yml's FallbackClassifier threshold when the file cannot be read.
@@ -16,12 +16,7 @@ DEFAULT_FALLBACK_THRESHOLD = 0.55
 
 def tracker_database_url() -> str:
     """``$TRACKER_DATABASE_URL``, else the SQLite file endpoints.yml points Rasa at (var/tracker.db)."""
-    url = os.environ.get("TRACKER_DATABASE_URL", "").strip()
-    if url:
-        if url.startswith("postgres://"):
-            url = "postgresql+psycopg2://" + url[len("postgres://"):]
-        return url
-    return f"sqlite:///{REPO_ROOT / 'var' / 'tracker.db'}"
+    return url_from_env("TRACKER_DATABASE_URL") or f"sqlite:///{REPO_ROOT / 'var' / 'tracker.db'}"
 
 
 def _load_yaml(path: Path) -> Any:
