@@ -19,16 +19,18 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 # hold hundreds of MB they never use. Two arenas keep the Rasa server's memory down.
 export MALLOC_ARENA_MAX := 2
 
-.PHONY: help venv spacy train web run test validate bench-nlu bench-latency bench-console clean
+.PHONY: help venv spacy train web run test validate bench-nlu bench-latency bench-console clean run-prod bench-load
 
 help:
 	@echo "make run            set up everything that is missing and start the assistant"
+	@echo "make run-prod       production mode: 2 Rasa + 2 action replicas behind nginx, PostgreSQL, Redis"
 	@echo "make test           data validation, pytest and conversation tests"
 	@echo "make train          build the spaCy pipeline and train into models/"
 	@echo "make web            install the chat widget's socket.io client (npm ci in web/)"
 	@echo "make bench-nlu      5-fold cross-validation against a TF-IDF baseline"
 	@echo "make bench-latency  REST latency and memory benchmark"
 	@echo "make bench-console  agent console on 10,000 conversations (SQLite and PostgreSQL)"
+	@echo "make bench-load     load: embedded, production and stock rasa init at 1/10/50 users"
 
 venv: $(INSTALLED)
 $(INSTALLED): pyproject.toml scripts/bootstrap_venv.sh scripts/find_python.sh
@@ -53,6 +55,10 @@ $(WEB_DEPS): web/package.json web/package-lock.json
 run: $(MODEL) $(WEB_DEPS)
 	@scripts/run.sh
 
+# Production mode on this machine (deploy/README.md); configured from the environment.
+run-prod: $(MODEL)
+	@scripts/run_prod.sh
+
 validate: $(SPACY_META)
 	@$(RASA) data validate
 
@@ -67,6 +73,9 @@ bench-latency: $(MODEL)
 
 bench-console: $(INSTALLED)
 	@$(PY) bench/console_bench.py
+
+bench-load: $(MODEL)
+	@$(PY) bench/load.py
 
 clean:
 	rm -rf build models results var/tracker.db

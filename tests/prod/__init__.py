@@ -1,0 +1,1 @@
+"""Production mode: replicas on PostgreSQL and Redis behind nginx (issue 6)."""
