@@ -698,7 +698,7 @@ async def benchmark(args: argparse.Namespace, tmp: Path, servers: Dict[str, Serv
     )
     servers["rasa"] = Server(
         "Rasa server",
-        [rasa_bin, "run", "--model", str(args.model), "--port", str(rasa_port),
+        [str(VENV_BIN / "python"), "-m", "loginhelp.rasa_launch", "run", "--model", str(args.model), "--port", str(rasa_port),
          "--credentials", "credentials.yml", "--endpoints", str(endpoints)],
         tmp / "rasa.log", env,
     )

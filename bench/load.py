@@ -212,9 +212,9 @@ CUSTOM_ACTIONS_SQL = ("SELECT COUNT(*) FROM events WHERE sender_id IN ({senders}
 
 class EmbeddedTarget(Target):
     name = "embedded"
-    description = ("make run's configuration: 1 Rasa server (`rasa run`) + 1 action server, redacting SQL "
-                   "tracker store on SQLite, SQLite ticket database")
-    launcher: List[str] = [str(VENV_BIN / "rasa")]
+    description = ("make run's configuration: 1 Rasa server (`python -m loginhelp.rasa_launch run`) + 1 action "
+                   "server, redacting SQL tracker store on SQLite, SQLite ticket database")
+    launcher: List[str] = [str(VENV_BIN / "python"), "-m", "loginhelp.rasa_launch"]
 
     def __init__(self, tmp: Path) -> None:
         self.tmp = tmp / self.name
@@ -254,13 +254,6 @@ class EmbeddedTarget(Target):
     def work(self, senders: List[str]) -> Dict[str, Any]:
         with sqlite3.connect(self.tracker_db, timeout=30) as db:
             return _work(lambda sql: db.execute(sql).fetchone()[0], senders)
-
-
-class EmbeddedFastTarget(EmbeddedTarget):
-    name = "embedded-fast"
-    description = ("the same, with Rasa started through deploy/rasa_launch.py (cached validator for "
-                   "custom-action responses, as the production mode does)")
-    launcher = [str(VENV_BIN / "python"), str(REPO / "deploy" / "rasa_launch.py")]
 
 
 def _work(scalar: Callable[[str], int], senders: List[str]) -> Dict[str, Any]:
@@ -504,7 +497,7 @@ def fmt(value: Any) -> str:
 def verdicts(report: Dict[str, Any], users: List[int]) -> List[Tuple[str, bool, str]]:
     targets = report["targets"]
     out: List[Tuple[str, bool, str]] = []
-    for name in ("embedded", "embedded-fast"):
+    for name in ("embedded",):
         if name not in targets or "stock" not in targets:
             continue
         for level in users:
@@ -513,7 +506,7 @@ def verdicts(report: Dict[str, Any], users: List[int]) -> List[Tuple[str, bool, 
             ratio = mine / stock if stock else 0.0
             out.append((f"{name}/stock messages per second at {level} users >= 1.0", ratio >= 1.0,
                         f"{mine:g} / {stock:g} = {ratio:.2f}"))
-    for name in ("embedded", "embedded-fast", "prod"):
+    for name in ("embedded", "prod"):
         if name not in targets:
             continue
         if 10 in users:
@@ -602,7 +595,7 @@ def write_reports(report: Dict[str, Any], prefix: Path, users: List[int]) -> str
 # Main
 # ------------------------------------------------------------------------------------
 
-TARGETS = {"stock": StockTarget, "embedded": EmbeddedTarget, "embedded-fast": EmbeddedFastTarget,
+TARGETS = {"stock": StockTarget, "embedded": EmbeddedTarget,
            "prod": ProdTarget}
 
 
@@ -614,8 +607,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--users", default="1,10,50", help="concurrency levels (default 1,10,50)")
     parser.add_argument("--think", type=float, default=2.0,
                         help="mean think time of the extra paced run at 10 users, 0 to skip (default 2)")
-    parser.add_argument("--targets", default="stock,embedded,embedded-fast,prod",
-                        help="which targets (default stock,embedded,embedded-fast,prod)")
+    parser.add_argument("--targets", default="stock,embedded,prod",
+                        help="which targets (default stock,embedded,prod)")
     parser.add_argument("--out", default=str(RESULTS / "load"), help="report prefix (default bench/results/load)")
     parser.add_argument("--keep-logs", action="store_true", help="keep the temporary directory with server logs")
     args = parser.parse_args(argv)

@@ -19,6 +19,8 @@ from typing import Any, Dict, List, Optional
 REPO = Path(__file__).resolve().parents[1]
 VENV_BIN = REPO / ".venv" / "bin"
 MODEL = REPO / "models" / "loginhelp.tar.gz"
+#: How every mode starts the Rasa server (loginhelp/rasa_launch.py): tests run the same entry point.
+RASA_SERVER = [str(VENV_BIN / "python"), "-m", "loginhelp.rasa_launch"]
 
 
 def free_port() -> int:
@@ -66,7 +68,7 @@ class RasaStack:
         logs.mkdir(exist_ok=True)
         self._spawn([str(VENV_BIN / "rasa"), "run", "actions", "--port", str(self.action_port),
                      "--actions", "actions"], logs / "actions.log")
-        self._spawn([str(VENV_BIN / "rasa"), "run", "--model", str(MODEL), "--port", str(self.rasa_port),
+        self._spawn([*RASA_SERVER, "run", "--model", str(MODEL), "--port", str(self.rasa_port),
                      "--credentials", str(REPO / "credentials.yml"), "--endpoints", str(endpoints)],
                     logs / "rasa.log")
         deadline = time.monotonic() + timeout

@@ -162,7 +162,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             [str(RASA), "run", "actions", "--port", str(action_port), "--actions", "actions"],
             logs["actions"], env)
         processes["rasa"] = _start(
-            [str(RASA), "run", "--model", str(MODEL), "--port", str(rasa_port),
+            [str(PYTHON), "-m", "loginhelp.rasa_launch", "run", "--model", str(MODEL), "--port", str(rasa_port),
              "--credentials", "credentials.yml", "--endpoints", str(endpoints), "--cors", "*"],
             logs["rasa"], env)
         processes["web"] = _start(

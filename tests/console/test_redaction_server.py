@@ -83,7 +83,8 @@ def _run_rasa(tmp_path: Path, action_port: int, store: dict) -> tuple[subprocess
     port = free_port()
     log = tmp_path / "rasa.log"
     process = _start(
-        [str(RASA), "run", "--model", str(MODEL), "--port", str(port), "--endpoints", str(endpoints),
+        [str(RASA.with_name("python")), "-m", "loginhelp.rasa_launch", "run", "--model", str(MODEL),
+         "--port", str(port), "--endpoints", str(endpoints),
          "--credentials", "credentials.yml"],
         log,
     )

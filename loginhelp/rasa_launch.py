@@ -1,4 +1,4 @@
-"""Start Rasa with one run-time fix: ``python deploy/rasa_launch.py run --model ...``.
+"""Start Rasa with one run-time fix: ``python -m loginhelp.rasa_launch run --model ...``.
 
 Takes the same arguments as the ``rasa`` command. Before handing over to Rasa's
 own CLI it replaces ``RemoteAction._validate_action_result``, which in Rasa
@@ -11,8 +11,9 @@ same schema with one validator built once, so the behaviour is unchanged (a
 malformed response still raises jsonschema.ValidationError) and a turn with a
 custom action costs roughly half as much.
 
-scripts/run_prod.sh starts every Rasa replica through this file; a container
-image would use it as its entry point (deploy/README.md).
+Every mode starts Rasa through this module: ``make run`` (scripts/run.sh), every
+production replica (scripts/run_prod.sh), the test servers and the benchmarks;
+a container image uses it as its entry point (README, "Deployment").
 """
 from __future__ import annotations
 
