@@ -22,8 +22,9 @@ class cannot be imported; tests check that events really land in the database.
 from __future__ import annotations
 
 import copy
-import logging
 from typing import Any, Dict, Iterable, Iterator, List, Text
+
+import sqlalchemy as sa
 
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore
@@ -32,10 +33,23 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from .security.secrets import find_secrets, redact
 
-log = logging.getLogger(__name__)
-
 #: Shorter "secrets" are not echo-replaced (they would hit ordinary words and numbers).
 MIN_ECHO_LENGTH = 4
+
+
+#: Connections kept open to the SQLite file (Rasa uses one at a time; the rest absorb bursts).
+SQLITE_POOL_SIZE = 4
+#: How long a write waits for another writer (the console never writes this file).
+SQLITE_BUSY_TIMEOUT_S = 15.0
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        cursor.close()
 
 
 def _marker(kind: str) -> str:
@@ -110,15 +124,33 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.engine.dialect.name == "sqlite":
-            self._use_wal()
+            self._tune_sqlite()
 
-    def _use_wal(self) -> None:
-        """WAL lets the agent console read while Rasa writes (a rollback journal would block)."""
-        try:
-            with self.engine.connect() as conn:
-                conn.exec_driver_sql("PRAGMA journal_mode=WAL")
-        except Exception as exc:  # noqa: BLE001 - an optimisation only
-            log.debug("could not switch the tracker store to WAL: %s", exc)
+    def _tune_sqlite(self) -> None:
+        """Pooled WAL connections for the embedded mode's SQLite file.
+
+        Rasa runs its SQL synchronously inside the event loop, so every
+        millisecond here stalls every conversation. SQLAlchemy 1.4 gives file
+        SQLite a NullPool (a new connection opened and closed per query) and
+        SQLite's default journal fsyncs on every commit: together about a
+        sixth of a turn's time under load (bench/README.md, "load"). Here:
+        - a small QueuePool, as SQLAlchemy 2.0 does by default for files;
+        - WAL, which also lets the agent console read while Rasa writes;
+        - synchronous=NORMAL, the setting SQLite recommends with WAL: a commit
+          survives a crash of the process, only an OS crash or power cut can
+          lose the last turns. Production runs on PostgreSQL (deploy/).
+        """
+        url = self.engine.url
+        self.engine.dispose()
+        engine = sa.create_engine(
+            url, poolclass=sa.pool.QueuePool, pool_size=SQLITE_POOL_SIZE, max_overflow=SQLITE_POOL_SIZE,
+            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S},
+        )
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        with engine.connect():  # WAL is a property of the file: set it before anyone reads
+            pass
+        self.engine = engine
+        self.sessionmaker = sa.orm.sessionmaker(bind=engine)
 
     def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator:
         secrets = tracker_secrets(tracker.events)

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 from sqlalchemy import create_engine, text
+from sqlalchemy.pool import QueuePool
 
 from loginhelp.tickets.paths import REPO_ROOT
 
@@ -40,6 +41,21 @@ def test_rasa_instantiates_the_class_from_the_endpoint_config(tmp_path: Path) ->
     with create_engine(f"sqlite:///{db}").connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
     store.engine.dispose()
+
+
+def test_sqlite_store_pools_connections_without_fsync_per_commit(tmp_path: Path) -> None:
+    """Rasa's own engine would open a connection per query and fsync every commit (bench/README.md)."""
+    store = RedactingSQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "tracker.db"))
+    try:
+        assert isinstance(store.engine.pool, QueuePool)
+        with store.sessionmaker() as session:
+            first = session.connection().connection.dbapi_connection
+            assert session.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
+            assert session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        with store.sessionmaker() as session:
+            assert session.connection().connection.dbapi_connection is first  # reused, not reopened
+    finally:
+        store.engine.dispose()
 
 
 async def test_save_redacts_text_parse_data_entities_and_echoes(tmp_path: Path) -> None:
