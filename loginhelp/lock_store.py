@@ -49,6 +49,9 @@ T = TypeVar("T")
 
 #: Extra seconds the lock key outlives its last ticket.
 KEY_GRACE_SECONDS = 60
+#: A transaction retried this often without succeeding gives up with a LockError
+#: (a handful of retries is normal under a burst; hundreds means a runaway writer).
+MAX_TRANSACTION_ATTEMPTS = 200
 
 
 class AtomicRedisLockStore(RedisLockStore):
@@ -81,7 +84,7 @@ class AtomicRedisLockStore(RedisLockStore):
 
         key = self._key(conversation_id)
         with self.red.pipeline() as pipe:
-            while True:
+            for _ in range(MAX_TRANSACTION_ATTEMPTS):
                 try:
                     pipe.watch(key)
                     raw = pipe.get(key)
@@ -96,6 +99,7 @@ class AtomicRedisLockStore(RedisLockStore):
                     return result
                 except redis.WatchError:
                     continue  # another replica changed the lock: read it again
+        raise LockError(f"the lock of {conversation_id!r} kept changing under {MAX_TRANSACTION_ATTEMPTS} attempts")
 
     @staticmethod
     def _expiry(lock: TicketLock) -> int:

@@ -104,3 +104,26 @@ async def test_a_dead_holder_does_not_block_forever(prefix: str):
         pass  # acquired once the dead ticket expired
     ttl = redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB).ttl(f"{prefix}:lock:customer-2")
     assert ttl == -2  # deleted
+
+
+def test_a_lock_that_never_stops_changing_gives_a_lock_error(prefix: str, monkeypatch: pytest.MonkeyPatch):
+    """Retries are bounded: a runaway writer makes issue_ticket fail with Rasa's LockError, not spin."""
+    import loginhelp.lock_store as module
+    from rasa.core.lock_store import LockError
+
+    lock_store = store(prefix)
+    other = redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB)
+    key = lock_store._key("busy")
+    attempts = []
+    original = module.TicketLock.issue_ticket
+
+    def meddling_issue(self, lifetime):  # another writer changes the key inside every transaction
+        attempts.append(1)
+        other.set(key, '{"conversation_id": "busy", "tickets": []}')
+        return original(self, lifetime)
+
+    monkeypatch.setattr(module, "MAX_TRANSACTION_ATTEMPTS", 5)
+    monkeypatch.setattr(module.TicketLock, "issue_ticket", meddling_issue)
+    with pytest.raises(LockError, match="kept changing"):
+        lock_store.issue_ticket("busy")
+    assert len(attempts) == 5
