@@ -21,16 +21,62 @@ MAX_TEXT_CHARS = 4096
 # keyboard produces and which only make logs and the tracker store harder to read.
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
+# Lone UTF-16 surrogates. A JSON escape such as "\ud800" without its other half
+# decodes to one of these, which is not text: no UTF-8 encoder accepts it, so the
+# tracker store, the logs and Telegram all fail on it (the REST channel answered
+# such a message with an empty reply list). A valid pair ("\ud83d\ude00") decodes
+# to one code point and is not matched.
+_LONE_SURROGATES = re.compile(r"[\ud800-\udfff]")
+REPLACEMENT_CHARACTER = "\ufffd"
+
+# How deeply decoded JSON from a client (REST metadata, a Telegram update) may
+# nest. Real metadata is flat and a real Telegram update nests about 8 levels;
+# the tracker store serialises metadata with every event and fails (recursion)
+# on ~1000 levels, after the customer's message was taken.
+MAX_JSON_DEPTH = 32
+
+
+def replace_lone_surrogates(text: str) -> str:
+    """``text`` with every lone surrogate replaced by U+FFFD, as a UTF-8 decoder would."""
+    return _LONE_SURROGATES.sub(REPLACEMENT_CHARACTER, text)
+
+
+class TooDeep(ValueError):
+    """Decoded JSON nested more deeply than allowed."""
+
+
+def clean_json(value: Any, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """A copy of decoded JSON with lone surrogates replaced in every string and key.
+
+    Raises ``TooDeep`` when objects and arrays nest more than ``max_depth`` levels
+    (the top-level object is level 1).
+    """
+
+    def walk(item: Any, depth: int) -> Any:
+        if isinstance(item, str):
+            return replace_lone_surrogates(item)
+        if isinstance(item, (dict, list)):
+            if depth >= max_depth:
+                raise TooDeep(f"nested more than {max_depth} levels deep")
+            if isinstance(item, dict):
+                return {replace_lone_surrogates(str(k)): walk(v, depth + 1) for k, v in item.items()}
+            return [walk(v, depth + 1) for v in item]
+        return item
+
+    return walk(value, 0)
+
 
 def clean_text(text: Optional[str], limit: int = MAX_TEXT_CHARS) -> str:
     """The customer's text without control characters, at most ``limit`` characters.
+
+    A lone surrogate (not text, see above) becomes U+FFFD and the message is kept.
 
     Emoji, HTML and any other Unicode pass through untouched: they are text, and
     every channel renders the bot's replies as plain text.
     """
     if not text:
         return ""
-    text = _CONTROL_CHARS.sub("", text).strip()
+    text = replace_lone_surrogates(_CONTROL_CHARS.sub("", text)).strip()
     if len(text) <= limit:
         return text
     cut = text[:limit]

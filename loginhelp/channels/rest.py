@@ -6,6 +6,14 @@ stock channel works unchanged. The stock channel answers a JSON body that is not
 an object with 500, and passes any type on as the message text; here a bad body
 is a 400 with a description, and text is cleaned and capped like on every other
 channel (``common.clean_text``).
+
+The stock channel also answers 200 with an empty reply list, the message lost,
+when the tracker store cannot store what it was given: text or metadata with a
+lone surrogate escape ("\\ud800", not text) or metadata nested hundreds of levels
+deep. Here a lone surrogate in the text or the metadata becomes U+FFFD and the
+message is answered as usual; metadata nested more than
+``common.MAX_JSON_DEPTH`` levels, or a sender or input channel that is not
+valid text, is a 400.
 """
 from __future__ import annotations
 
@@ -15,7 +23,7 @@ from rasa.core.channels.rest import RestInput as StockRestInput
 from sanic.exceptions import InvalidUsage as BadRequest  # 400
 from sanic.request import Request
 
-from loginhelp.channels.common import clean_text
+from loginhelp.channels.common import MAX_JSON_DEPTH, TooDeep, clean_json, clean_text, replace_lone_surrogates
 
 
 def _body(request: Request) -> Dict[str, Any]:
@@ -24,6 +32,12 @@ def _body(request: Request) -> Dict[str, Any]:
         raise BadRequest("The body must be a JSON object such as "
                          '{"sender": "...", "message": "..."}.')
     return body
+
+
+def _valid_text(field: str, value: str) -> None:
+    """Identifiers are not repaired: two different ids must not become one."""
+    if replace_lone_surrogates(value) != value:
+        raise BadRequest(f'"{field}" contains a lone surrogate escape (such as "\\ud800"), which is not text.')
 
 
 class RestInput(StockRestInput):
@@ -40,6 +54,7 @@ class RestInput(StockRestInput):
         sender = str(sender).strip()
         if not sender or len(sender) > 128:
             raise BadRequest('"sender" must be 1 to 128 characters long.')
+        _valid_text("sender", sender)
         return sender
 
     def _extract_message(self, req: Request) -> Optional[Text]:
@@ -54,10 +69,16 @@ class RestInput(StockRestInput):
             return self.name()
         if not isinstance(channel, str) or not channel.strip() or len(channel) > 64:
             raise BadRequest('"input_channel" must be a short string.')
+        _valid_text("input_channel", channel)
         return channel
 
     def get_metadata(self, request: Request) -> Optional[Dict[Text, Any]]:
         metadata = _body(request).get("metadata")
-        if metadata is not None and not isinstance(metadata, dict):
+        if metadata is None:
+            return None
+        if not isinstance(metadata, dict):
             raise BadRequest('"metadata" must be a JSON object.')
-        return metadata
+        try:
+            return clean_json(metadata)
+        except TooDeep:
+            raise BadRequest(f'"metadata" is nested too deeply (at most {MAX_JSON_DEPTH} levels).')

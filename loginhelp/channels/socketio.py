@@ -13,7 +13,8 @@ python-socketio 5.x:
   the customer saw nothing. Now the customer gets a short, clear reply, and
   only the widget's known custom-data fields (see ``common.widget_metadata``)
   reach the tracker.
-* Text is cleaned and capped like on every other channel (``common.clean_text``).
+* Text is cleaned and capped like on every other channel (``common.clean_text``),
+  a lone surrogate escape included (it becomes U+FFFD and the message is answered).
 """
 from __future__ import annotations
 
@@ -68,7 +69,7 @@ class SocketIOInput(StockSocketIOInput):
         if isinstance(raw, str):
             try:
                 raw = json.loads(raw)
-            except ValueError:
+            except (ValueError, RecursionError):  # RecursionError: nested ~1000 levels deep
                 logger.warning("socket.io custom data is not JSON; ignored")
                 raw = None
         return widget_metadata(raw)

@@ -40,6 +40,10 @@ What it fixes in ``rasa.core.channels.telegram`` (Rasa 3.6.21, aiogram 2.15):
   ``channel_user`` (Telegram user id and language). Malformed updates get 400,
   update types the assistant does not handle are acknowledged and ignored, and
   content it cannot read (stickers, voice, ...) gets a clear reply.
+* A body that is not JSON, or JSON nested more than ``common.MAX_JSON_DEPTH``
+  levels (the stock json.loads raised RecursionError, a 500, at ~1000), is a 400.
+  A lone surrogate escape ("\\ud800", not text) anywhere in an update becomes
+  U+FFFD before the update is read, so the message is still answered.
 """
 from __future__ import annotations
 
@@ -66,7 +70,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from loginhelp.channels.common import clean_text
+from loginhelp.channels.common import TooDeep, clean_json, clean_text
 
 logger = logging.getLogger(__name__)
 
@@ -621,7 +625,9 @@ class TelegramInput(StockTelegramInput):
                 logger.warning("Refused a Telegram update without the right secret token header.")
                 return response.json({"error": "forbidden"}, status=403)
             try:
-                update = json.loads(request.body or b"")
+                update = clean_json(json.loads(request.body or b""))
+            except (TooDeep, RecursionError):  # json.loads recurses: ~1000 levels is a RecursionError
+                return response.json({"error": "Not a Telegram update (JSON nested too deeply)."}, status=400)
             except ValueError:
                 return response.json({"error": "The body is not JSON."}, status=400)
             update_id = update.get("update_id") if isinstance(update, dict) else None

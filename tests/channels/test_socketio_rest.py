@@ -182,11 +182,14 @@ async def test_odd_widget_messages_get_an_answer(stack: Stack, widget: WidgetCli
     (b'{"sender": "rest-bad", "message": 5}', 400),
     (b'{"sender": {"a": 1}, "message": "hi"}', 400),
     (b'{"sender": "rest-bad", "message": "hi", "metadata": "x"}', 400),
+    (b'{"sender": "rest-bad", "message": "hi", "metadata": ' + b'{"x": ' * 900 + b"1" + b"}" * 901, 400),
+    (b'{"sender": "rest-bad\\ud800", "message": "hi"}', 400),
 ])
 def test_rest_rejects_bad_bodies_with_400(stack: Stack, body: bytes, status: int):
     reply = requests.post(f"{stack.rasa_url}/webhooks/rest/webhook", data=body,
                           headers={"Content-Type": "application/json"}, timeout=30)
     assert reply.status_code == status, reply.text
+    assert reply.json()["message"]
 
 
 @pytest.mark.parametrize("text", ODD_TEXTS.values(), ids=list(ODD_TEXTS))
@@ -194,3 +197,16 @@ def test_rest_answers_odd_messages(stack: Stack, text: str):
     reply = requests.post(f"{stack.rasa_url}/webhooks/rest/webhook",
                           json={"sender": f"rest-odd-{time.time()}", "message": text}, timeout=30)
     assert reply.status_code == 200 and reply.json() and reply.json()[0]["text"]
+
+
+def test_rest_answers_a_message_with_a_lone_surrogate(stack: Stack):
+    # The stock channel answered 200 [] (the tracker store could not encode the text): message lost.
+    sender = f"rest-surrogate-{time.time()}"
+    reply = requests.post(f"{stack.rasa_url}/webhooks/rest/webhook",
+                          data=b'{"sender": "%s", "message": "I can\\ud800t log in", '
+                               b'"metadata": {"note": "\\udfff"}}' % sender.encode(),
+                          headers={"Content-Type": "application/json"}, timeout=30)
+    assert reply.status_code == 200 and reply.json() and reply.json()[0]["text"]
+    [event] = stack.wait_for_user_events(sender, 1)
+    assert event["text"] == "I can\ufffdt log in"
+    assert event["metadata"]["note"] == "\ufffd"

@@ -1,13 +1,13 @@
-"""The Telegram connector in-process: settings, rendering, the bot client, the channel when off."""
+"""The Telegram connector in-process: settings, rendering, the bot client, the channel when off,
+bad input."""
 from __future__ import annotations
 
 import asyncio
-import uuid
-from typing import Iterator
+import json
+from typing import Any, Dict, Iterator, Tuple
 
 import aiohttp
 import pytest
-from sanic import Sanic
 
 from loginhelp.channels.telegram import (
     MAX_CALLBACK_DATA_BYTES,
@@ -19,10 +19,10 @@ from loginhelp.channels.telegram import (
     split_text,
     utf16_len,
 )
-from rasa.core.channels import channel as rasa_channel
 
-from .conftest import free_port
+from . import telegram_updates as tg
 from .fake_telegram import FakeTelegramAPI
+from .inprocess import Served, serve
 
 TOKEN = "987654321:UNIT-test_token"
 
@@ -139,24 +139,65 @@ async def test_without_a_token_the_webhook_answers_503_and_registers_nothing(mon
     for name in ("TELEGRAM_TOKEN", "TELEGRAM_WEBHOOK_URL", "TELEGRAM_SECRET_TOKEN"):
         monkeypatch.delenv(name, raising=False)
     channel = TelegramInput.from_credentials(None)
-    app = Sanic(f"telegram_off_{uuid.uuid4().hex[:8]}")
-    rasa_channel.register([channel], app, "/webhooks/")  # as `rasa run` does
-    port = free_port()
-    server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True)
-    await server.startup()
-    await server.after_start()
-    try:
+    async with serve(channel) as served:  # registered as `rasa run` does
         async with aiohttp.ClientSession() as http:
-            async with http.get(f"http://127.0.0.1:{port}/webhooks/telegram/") as reply:
+            async with http.get(f"{served.url}/webhooks/telegram/") as reply:
                 health = await reply.json()
-            async with http.post(f"http://127.0.0.1:{port}/webhooks/telegram/webhook",
+            async with http.post(f"{served.url}/webhooks/telegram/webhook",
                                  json={"update_id": 1, "message": {"text": "/start"}}) as reply:
                 status, body = reply.status, await reply.json()
-    finally:
-        await server.before_stop()
-        server.close()
-        await server.wait_closed()
-        await server.after_stop()
     assert health == {"status": "off", "reason": "TELEGRAM_TOKEN is not set", "webhook_registered": False}
     assert status == 503 and "TELEGRAM_TOKEN" in body["error"]
     assert channel._webhook_task is None
+
+
+# --- Bad input (in-process: no model, the fake Bot API) -------------------------------------
+
+
+SECRET = "unit-test-secret_0123456789"
+
+
+def channel_settings(fake: FakeTelegramAPI, **env: str) -> TelegramSettings:
+    return TelegramSettings.load({}, {"TELEGRAM_TOKEN": TOKEN, "TELEGRAM_SECRET_TOKEN": SECRET,
+                                      "TELEGRAM_API_BASE": fake.base_url, **env})
+
+
+async def post_update(served: Served, body: Any) -> Tuple[int, Dict[str, Any]]:
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{served.url}/webhooks/telegram/webhook", data=data,
+                             headers={"X-Telegram-Bot-Api-Secret-Token": SECRET,
+                                      "Content-Type": "application/json"}) as reply:
+            return reply.status, await reply.json()
+
+
+def nested(depth: int) -> bytes:
+    """An update whose unread field ``x`` nests ``depth`` arrays."""
+    return (b'{"update_id": 5, "message": {"chat": {"id": 5, "type": "private"}, "text": "hi", "x": '
+            + b"[" * depth + b"]" * depth + b"}}")
+
+
+@pytest.mark.parametrize("depth", [40, 1100, 50_000])
+async def test_deeply_nested_json_is_a_400_not_a_crash(fake: FakeTelegramAPI, depth: int):
+    # json.loads raised RecursionError (a 500) at ~1000 levels; a real update nests about 8.
+    async with serve(TelegramInput(channel_settings(fake))) as served:
+        status, body = await post_update(served, nested(depth))
+        assert status == 400 and "nested too deeply" in body["error"]
+        # The channel still works, and the refused update was not taken as seen.
+        status, body = await post_update(served, nested(20))
+        assert status == 200 and body == {"status": "processed"}
+    assert [m.text for m in served.messages] == ["hi"]
+
+
+async def test_a_lone_surrogate_is_replaced_and_the_message_answered(fake: FakeTelegramAPI):
+    chat = 8101
+    update = tg.text(chat, "PLACEHOLDER")
+    update["message"]["from"]["language_code"] = "LANG"
+    raw = json.dumps(update).replace("PLACEHOLDER", "I can\\ud800t log in").replace("LANG", "en\\udfff")
+    async with serve(TelegramInput(channel_settings(fake))) as served:
+        status, body = await post_update(served, raw.encode())
+    assert status == 200 and body == {"status": "processed"}
+    [message] = served.messages
+    assert message.text == "I can\ufffdt log in"
+    assert message.metadata["channel_user"] == {"id": chat, "language_code": "en\ufffd"}
+    assert [c.text for c in fake.calls_to("sendMessage", chat)] == ["echo: I can\ufffdt log in"]

@@ -175,6 +175,8 @@ def test_bad_requests_get_a_4xx(stack: Stack):
         (json.dumps({"update_id": tg.next_update_id(), "message": "hi"}).encode(), 400),
         (json.dumps({"update_id": tg.next_update_id(), "message": {"text": "no chat"}}).encode(), 400),
         (json.dumps({"update_id": tg.next_update_id(), "callback_query": {"data": "/greet"}}).encode(), 400),
+        # Nested ~1000 levels: json.loads raised RecursionError, a 500.
+        (b'{"update_id": 1, "x": ' + b"[" * 1100 + b"]" * 1100 + b"}", 400),
     ]
     for body, status in cases:
         reply = stack.post_update(None, raw=body)
@@ -212,6 +214,16 @@ def test_odd_messages_get_a_clear_reply(stack: Stack):
     assert "photos and documents" in sent(stack, 7014)[0].text
     [long_text] = stack.user_events("7011")
     assert len(long_text["text"]) <= 4096
+
+
+def test_a_lone_surrogate_is_replaced_and_the_message_answered(stack: Stack):
+    chat = 7015
+    raw = json.dumps(tg.text(chat, "PLACEHOLDER")).replace("PLACEHOLDER", "I can\\ud800t log in").encode()
+    reply = stack.post_update(None, raw=raw)
+    assert reply.status_code == 200 and reply.json()["status"] == "processed"
+    assert sent(stack, chat), "no reply"
+    [event] = stack.user_events(str(chat))
+    assert event["text"] == "I can\ufffdt log in"
 
 
 def test_group_chats_are_sent_to_a_private_chat(stack: Stack):
