@@ -15,6 +15,8 @@ python-socketio 5.x:
   reach the tracker.
 * Text is cleaned and capped like on every other channel (``common.clean_text``),
   a lone surrogate escape included (it becomes U+FFFD and the message is answered).
+* Two defects of python-engineio 4.15.1's polling transport, each a 5xx or a hung
+  request on a bad client's POST, are fixed in ``EngineIOServer`` below.
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ import inspect
 import json
 import logging
 import re
+import urllib.parse
 import uuid
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
@@ -32,6 +35,7 @@ from rasa.core.channels.socketio import SocketIOOutput
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+import engineio
 from socketio import AsyncServer
 
 from loginhelp.channels.common import clean_text, widget_metadata
@@ -49,6 +53,57 @@ UNREADABLE_MESSAGE = (
 NO_SESSION_MESSAGE = (
     "Sorry, I lost track of our conversation. Please reload the page and try again."
 )
+
+
+class EngineIOServer(engineio.AsyncServer):
+    """python-engineio's AsyncServer (4.15.1) answering bad polling POSTs at once, with a 400.
+
+    * A POST to a session that is closed but not yet reaped (the client sent a
+      CLOSE packet, or an error ended the session) reaches ``_get_socket`` outside
+      any ``try`` in ``handle_request``: its ``KeyError('Session is disconnected')``
+      became a 500. Here it is a 400, as engine.io answers for an unknown session.
+    * A POST with a packet engine.io rejects (NOOP ``6``, an unknown packet type, a
+      body over ``max_http_buffer_size``) makes ``handle_request`` call
+      ``disconnect(sid)``, which closes the socket with ``close(wait=True)``: that
+      waits until a GET poll has taken the CLOSE packet off the queue, and no GET
+      comes while the client waits for its POST, so the POST hung until the load
+      balancer gave up (504). Here ``disconnect(sid)`` closes without waiting: the
+      POST gets its 400 at once and the session is gone (the client's next poll
+      gets a 400 too, and it reconnects). Only ``handle_request`` calls
+      ``disconnect(sid)``: python-socketio never does, nor does this channel.
+    """
+
+    _SESSION_GONE = (("Session not found",), ("Session is disconnected",))  # _get_socket's KeyErrors
+
+    async def handle_request(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await super().handle_request(*args, **kwargs)
+        except KeyError as error:
+            if error.args not in self._SESSION_GONE:
+                raise
+            translate_request = self._async["translate_request"]
+            environ = translate_request(*args, **kwargs)
+            if inspect.isawaitable(environ):
+                environ = await environ
+            sid = urllib.parse.parse_qs(environ.get("QUERY_STRING", "")).get("sid", [None])[0]
+            self._log_error_once(f"{error.args[0]}: {sid}", "bad-sid")
+            return await self._make_response(self._bad_request(f"Invalid session {sid}"), environ)
+
+    async def disconnect(self, sid: Optional[str] = None) -> None:
+        if sid is None:
+            await super().disconnect()
+            return
+        socket = self.sockets.get(sid)
+        if socket is not None:
+            await socket.close(wait=False, reason=self.reason.SERVER_DISCONNECT)
+            self.sockets.pop(sid, None)
+
+
+class SocketIOServer(AsyncServer):
+    """python-socketio's AsyncServer (5.18.1) on ``EngineIOServer``."""
+
+    def _engineio_server_class(self) -> type:
+        return EngineIOServer
 
 
 def valid_session_id(value: Any) -> Optional[str]:
@@ -79,7 +134,7 @@ class SocketIOInput(StockSocketIOInput):
     ) -> Blueprint:
         # Same construction as the stock channel (CORS is left to Sanic-CORS,
         # configured by `rasa run --cors`).
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[])
+        sio = SocketIOServer(async_mode="sanic", cors_allowed_origins=[])
         socketio_webhook = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
         self.sio = sio
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from typing import Any, Dict, Iterator, Tuple
 
 import aiohttp
@@ -112,7 +113,7 @@ async def socketio() -> Iterator[Served]:
 
 
 class Polling:
-    """A raw engine.io 4 polling session."""
+    """A raw engine.io 4 polling session (the transport the fuzz test found the defects on)."""
 
     def __init__(self, http: aiohttp.ClientSession, base: str) -> None:
         self.http = http
@@ -132,6 +133,36 @@ class Polling:
     async def get(self, timeout: float = 5) -> Tuple[int, str]:
         async with self.http.get(self.url, timeout=aiohttp.ClientTimeout(total=timeout)) as reply:
             return reply.status, await reply.text()
+
+
+async def test_engineio_post_to_a_closed_session_is_a_400(socketio: Served):
+    # python-engineio 4.15 raised KeyError('Session is disconnected') here: a 500.
+    async with aiohttp.ClientSession() as http:
+        session = await Polling(http, socketio.url).open()
+        assert (await session.post(b"40"))[0] == 200
+        assert (await session.post(b"1"))[0] == 200  # CLOSE
+        status, body = await session.post(b"40")
+    assert status == 400 and "Invalid session" in body
+
+
+REJECTED = {"noop": b"6", "open": b"0", "over-1MB": b"4" + b"x" * 1_000_001}  # a client never sends these
+
+
+@pytest.mark.parametrize("packet", REJECTED.values(), ids=list(REJECTED))
+async def test_engineio_rejected_packet_answers_at_once(socketio: Served, packet: bytes):
+    # python-engineio 4.15 closed the session with close(wait=True), waiting for a GET
+    # poll that never came: the POST hung until the load balancer timed out.
+    async with aiohttp.ClientSession() as http:
+        session = await Polling(http, socketio.url).open()
+        assert (await session.post(b"40"))[0] == 200
+        started = time.monotonic()
+        status, _ = await session.post(packet, timeout=5)
+        assert status == 400 and time.monotonic() - started < 2
+        # The session is gone, as engine.io says for an unknown one; the client reconnects.
+        status, body = await session.get()
+        assert status == 400 and "Invalid session" in body
+        again = await Polling(http, socketio.url).open()
+        assert (await again.post(b"40"))[0] == 200
 
 
 def socketio_events(payload: str) -> list:
