@@ -15,6 +15,9 @@ TELEGRAM_SECRET_TOKEN      secret_token        1-256 of A-Z a-z 0-9 _ - (derived
 TELEGRAM_API_BASE          api_base            default https://api.telegram.org
 TELEGRAM_WEBHOOK_RETRY_SECONDS                 first retry delay of the webhook
                                                registration (default 5, doubles to 300)
+REDIS_HOST, REDIS_PORT,                        the lock store's Redis (production mode):
+REDIS_DB, REDIS_PASSWORD,                      when REDIS_HOST is set, the state below
+REDIS_KEY_PREFIX                               is shared by every replica through it
 =========================  ==================  ======================================
 
 What it fixes in ``rasa.core.channels.telegram`` (Rasa 3.6.21, aiogram 2.15):
@@ -44,6 +47,13 @@ What it fixes in ``rasa.core.channels.telegram`` (Rasa 3.6.21, aiogram 2.15):
   levels (the stock json.loads raised RecursionError, a 500, at ~1000), is a 400.
   A lone surrogate escape ("\\ud800", not text) anywhere in an update becomes
   U+FFFD before the update is read, so the message is still answered.
+* Telegram re-delivers an update it thinks was not received; each update_id is
+  processed once. Button payloads over Telegram's 64 bytes travel as a digest and
+  are looked up when the button is pressed. With several Rasa replicas behind a
+  load balancer the re-delivery or the press may reach another replica, so when
+  REDIS_HOST is set both are kept in Redis (SET NX with an expiry for update
+  ids), shared by the replicas; otherwise in this process. Redis being
+  unreachable never loses a message: the process's own memory is used instead.
 """
 from __future__ import annotations
 
@@ -104,6 +114,38 @@ EXPIRED_BUTTON_TEXT = "That button has expired. Please type your answer instead.
 
 
 @dataclass(frozen=True)
+class RedisSettings:
+    """The Redis of the lock store (deploy/endpoints.prod.yml), from the same variables."""
+
+    host: str
+    port: int = 6379
+    db: int = 1
+    password: Optional[str] = None
+    key_prefix: str = "loginhelp"
+
+    @classmethod
+    def load(cls, environ: Mapping[str, str]) -> Optional["RedisSettings"]:
+        host = (environ.get("REDIS_HOST") or "").strip()
+        if not host:
+            return None
+
+        def number(name: str, default: int) -> int:
+            try:
+                return int(environ.get(name) or default)
+            except ValueError:
+                logger.warning("%s is not a number; using %s.", name, default)
+                return default
+
+        return cls(
+            host=host,
+            port=number("REDIS_PORT", 6379),
+            db=number("REDIS_DB", 1),
+            password=environ.get("REDIS_PASSWORD") or None,
+            key_prefix=(environ.get("REDIS_KEY_PREFIX") or "").strip() or "loginhelp",
+        )
+
+
+@dataclass(frozen=True)
 class TelegramSettings:
     token: Optional[str] = None
     bot_username: Optional[str] = None
@@ -112,6 +154,7 @@ class TelegramSettings:
     api_base: str = DEFAULT_API_BASE
     retry_seconds: float = 5.0
     problem: Optional[str] = None  # why the channel is off, when it is
+    redis: Optional[RedisSettings] = None  # shared state of the replicas, when configured
 
     @property
     def enabled(self) -> bool:
@@ -157,7 +200,7 @@ class TelegramSettings:
             problem = "TELEGRAM_API_BASE must be an http(s) URL"
         if token is not None and secret is None:
             secret = derived_secret(token)
-        return cls(token, username, webhook_url, secret, api_base, retry, problem)
+        return cls(token, username, webhook_url, secret, api_base, retry, problem, RedisSettings.load(environ))
 
 
 def derived_secret(token: str) -> str:
@@ -229,6 +272,83 @@ def keyboard_rows(buttons: List[Dict[str, Any]]) -> List[List[Dict[str, Any]]]:
     return [buttons[i:i + per_row] for i in range(0, len(buttons), per_row)]
 
 
+# --- State shared by the replicas ---------------------------------------------------
+
+
+class SharedState:
+    """Update ids already taken and long button payloads, in Redis for every replica.
+
+    Keys are ``<REDIS_KEY_PREFIX>:telegram:<bot id>:update:<update_id>`` (set once
+    with SET NX, kept a day: Telegram gives up re-delivering an update within 24
+    hours) and ``...:button:<digest>`` (the payload, kept 30 days: a button can be
+    pressed long after it was sent). Every method reports a Redis failure as "not
+    known here" (None) after logging it, and the caller falls back on its memory.
+    """
+
+    UPDATE_TTL_SECONDS = 24 * 3600
+    PAYLOAD_TTL_SECONDS = 30 * 24 * 3600
+    TIMEOUT_SECONDS = 2.0
+
+    def __init__(self, settings: RedisSettings, bot_id: str) -> None:
+        self.settings = settings
+        self.prefix = f"{settings.key_prefix}:telegram:{bot_id}:"
+        # redis.asyncio connections belong to the event loop they were opened in.
+        self._clients: Dict[asyncio.AbstractEventLoop, Any] = {}
+
+    def _client(self) -> Any:
+        import redis.asyncio
+
+        loop = asyncio.get_running_loop()
+        client = self._clients.get(loop)
+        if client is None:
+            for other in [other for other in self._clients if other.is_closed()]:
+                del self._clients[other]
+            client = redis.asyncio.Redis(
+                host=self.settings.host, port=self.settings.port, db=self.settings.db,
+                password=self.settings.password, socket_timeout=self.TIMEOUT_SECONDS,
+                socket_connect_timeout=self.TIMEOUT_SECONDS,
+            )
+            self._clients[loop] = client
+        return client
+
+    @staticmethod
+    def _failed(what: str, error: Exception) -> None:
+        logger.warning("Redis: could not %s (%s: %s); using this process's memory only.",
+                       what, type(error).__name__, error)
+
+    async def first_time(self, update_id: int) -> Optional[bool]:
+        """True the first time any replica asks for ``update_id``, False afterwards."""
+        try:
+            return bool(await self._client().set(
+                f"{self.prefix}update:{update_id}", 1, nx=True, ex=self.UPDATE_TTL_SECONDS))
+        except Exception as error:  # noqa: BLE001 - RedisError, OSError, timeouts
+            self._failed("record a Telegram update id", error)
+            return None
+
+    async def put_payloads(self, payloads: Mapping[str, str]) -> None:
+        try:
+            async with self._client().pipeline(transaction=False) as pipe:
+                for key, payload in payloads.items():
+                    pipe.set(f"{self.prefix}button:{key}", payload, ex=self.PAYLOAD_TTL_SECONDS)
+                await pipe.execute()
+        except Exception as error:  # noqa: BLE001
+            self._failed("store long button payloads", error)
+
+    async def payload(self, key: str) -> Optional[str]:
+        try:
+            value = await self._client().get(f"{self.prefix}button:{key}")
+        except Exception as error:  # noqa: BLE001
+            self._failed("look up a button payload", error)
+            return None
+        return value.decode("utf-8") if isinstance(value, bytes) else value
+
+    async def close(self) -> None:
+        """Close the client of the running loop (others die with their loops)."""
+        client = self._clients.pop(asyncio.get_running_loop(), None)
+        if client is not None:
+            await client.close()
+
+
 # --- Output ---------------------------------------------------------------------------
 
 
@@ -239,7 +359,9 @@ class TelegramOutput(StockTelegramOutput):
     def name(cls) -> Text:
         return "telegram"
 
-    def __init__(self, access_token: Text, api_base: Text = DEFAULT_API_BASE) -> None:
+    def __init__(
+        self, access_token: Text, api_base: Text = DEFAULT_API_BASE, shared: Optional[SharedState] = None
+    ) -> None:
         Bot.__init__(
             self,
             access_token,
@@ -247,8 +369,10 @@ class TelegramOutput(StockTelegramOutput):
             timeout=aiohttp.ClientTimeout(total=30),
         )
         self._sessions: Dict[asyncio.AbstractEventLoop, aiohttp.ClientSession] = {}
-        # Payloads longer than Telegram's 64-byte callback_data, by their digest.
+        # Payloads longer than Telegram's 64-byte callback_data, by their digest
+        # (also in Redis, for the other replicas, when ``shared`` is given).
         self._long_payloads: "OrderedDict[str, str]" = OrderedDict()
+        self.shared = shared
 
     # One aiohttp session per event loop: aiogram 2.15 keeps a single session,
     # bound to the loop it was created in, which breaks as soon as the bot is used
@@ -304,6 +428,27 @@ class TelegramOutput(StockTelegramOutput):
             return self._long_payloads.get(data)
         return data
 
+    async def resolve_payload(self, data: Text) -> Optional[Text]:
+        """``payload_for``, asking Redis for a long payload another replica sent."""
+        payload = self.payload_for(data)
+        if payload is None and self.shared is not None:
+            payload = await self.shared.payload(data)
+            if payload is not None:
+                self.callback_data(payload)  # remembered here too
+        return payload
+
+    async def share_payloads(self, buttons: List[Dict[str, Any]]) -> None:
+        """Put the long payloads of ``buttons`` in Redis before the keyboard is sent."""
+        if self.shared is None:
+            return
+        long = {}
+        for b in buttons:
+            payload = str(b.get("payload") or "")
+            if not b.get("url") and len(payload.encode("utf-8")) > MAX_CALLBACK_DATA_BYTES:
+                long[self.callback_data(payload)] = payload
+        if long:
+            await self.shared.put_payloads(long)
+
     def inline_keyboard(self, buttons: List[Dict[str, Any]]) -> Optional[InlineKeyboardMarkup]:
         usable = [b for b in buttons if b.get("title") and (b.get("payload") or b.get("url"))]
         if not usable:
@@ -332,6 +477,7 @@ class TelegramOutput(StockTelegramOutput):
         **kwargs: Any,
     ) -> None:
         parts = split_text(text) or ["Please choose:"]
+        await self.share_payloads(buttons)
         for part in parts[:-1]:
             await self.send_message(recipient_id, part)
         await self.send_message(recipient_id, parts[-1], reply_markup=self.inline_keyboard(buttons))
@@ -419,12 +565,15 @@ class TelegramInput(StockTelegramInput):
         self._output: Optional[TelegramOutput] = None
         self._webhook_task: Optional[asyncio.Task] = None
         self._recent_updates: "OrderedDict[int, None]" = OrderedDict()
+        self.shared: Optional[SharedState] = None
+        if settings.enabled and settings.redis is not None:
+            self.shared = SharedState(settings.redis, str(settings.token).split(":", 1)[0])
 
     def get_output_channel(self) -> OutputChannel:  # type: ignore[override]
         if not self.settings.enabled:
             return CollectingOutputChannel()
         if self._output is None:
-            self._output = TelegramOutput(self.settings.token, self.settings.api_base)
+            self._output = TelegramOutput(self.settings.token, self.settings.api_base, self.shared)
         return self._output
 
     # --- Webhook registration -----------------------------------------------------------
@@ -462,13 +611,20 @@ class TelegramInput(StockTelegramInput):
 
     # --- Updates ---------------------------------------------------------------------------
 
-    def _first_time(self, update_id: int) -> bool:
-        """False for an update Telegram re-delivers (it retries when a reply was slow)."""
+    async def _first_time(self, update_id: int) -> bool:
+        """False for an update Telegram re-delivers (it retries when a reply was slow).
+
+        This process remembers the last 2048 update ids; with Redis configured, an
+        update id taken by any replica counts (SET NX), so a re-delivery that the
+        load balancer sends to the other replica is not processed twice.
+        """
         if update_id in self._recent_updates:
             return False
         self._recent_updates[update_id] = None
         while len(self._recent_updates) > 2048:
             self._recent_updates.popitem(last=False)
+        if self.shared is not None and await self.shared.first_time(update_id) is False:
+            return False
         return True
 
     def _command(self, text: str) -> str:
@@ -544,7 +700,7 @@ class TelegramInput(StockTelegramInput):
         data = query.get("data")
         if not isinstance(data, str) or not data:
             return "ignored: no callback data"
-        payload = output.payload_for(data)
+        payload = await output.resolve_payload(data)
         if payload is None:
             await output.send_message(chat_id, EXPIRED_BUTTON_TEXT)
             return "expired button"
@@ -598,6 +754,10 @@ class TelegramInput(StockTelegramInput):
                 logger.warning("TELEGRAM_WEBHOOK_URL is not set: not registering a Telegram webhook.")
             else:
                 self._webhook_task = loop.create_task(self.register_webhook_until_done())
+            if self.shared is not None:
+                redis = self.shared.settings
+                logger.info("Telegram update ids and long button payloads are shared in Redis %s:%s/%s.",
+                            redis.host, redis.port, redis.db)
 
         @telegram_webhook.listener("before_server_stop")
         async def stop(_app: Any, _loop: asyncio.AbstractEventLoop) -> None:
@@ -605,6 +765,8 @@ class TelegramInput(StockTelegramInput):
                 self._webhook_task.cancel()
             if self._output is not None:
                 await self._output.close()
+            if self.shared is not None:
+                await self.shared.close()
 
         @telegram_webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -633,7 +795,7 @@ class TelegramInput(StockTelegramInput):
             update_id = update.get("update_id") if isinstance(update, dict) else None
             if isinstance(update_id, bool) or not isinstance(update_id, int):
                 return response.json({"error": "Not a Telegram update (no update_id)."}, status=400)
-            if not self._first_time(update_id):
+            if not await self._first_time(update_id):
                 return response.json({"status": "duplicate"})
             try:
                 status = await self._handle_update(update, on_new_message)

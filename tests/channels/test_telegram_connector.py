@@ -1,13 +1,16 @@
 """The Telegram connector in-process: settings, rendering, the bot client, the channel when off,
-bad input."""
+bad input, and the state two replicas share through Redis (the real one at 127.0.0.1:6379)."""
 from __future__ import annotations
 
 import asyncio
 import json
+import os
+import secrets
 from typing import Any, Dict, Iterator, Tuple
 
 import aiohttp
 import pytest
+import redis
 
 from loginhelp.channels.telegram import (
     MAX_CALLBACK_DATA_BYTES,
@@ -21,6 +24,7 @@ from loginhelp.channels.telegram import (
 )
 
 from . import telegram_updates as tg
+from .conftest import free_port
 from .fake_telegram import FakeTelegramAPI
 from .inprocess import Served, serve
 
@@ -151,10 +155,11 @@ async def test_without_a_token_the_webhook_answers_503_and_registers_nothing(mon
     assert channel._webhook_task is None
 
 
-# --- Bad input (in-process: no model, the fake Bot API) -------------------------------------
+# --- Bad input and state shared by replicas (in-process: no model, the fake Bot API) ------
 
 
 SECRET = "unit-test-secret_0123456789"
+REDIS_DB = int(os.environ.get("TEST_REDIS_DB", "13"))
 
 
 def channel_settings(fake: FakeTelegramAPI, **env: str) -> TelegramSettings:
@@ -201,3 +206,76 @@ async def test_a_lone_surrogate_is_replaced_and_the_message_answered(fake: FakeT
     assert message.text == "I can\ufffdt log in"
     assert message.metadata["channel_user"] == {"id": chat, "language_code": "en\ufffd"}
     assert [c.text for c in fake.calls_to("sendMessage", chat)] == ["echo: I can\ufffdt log in"]
+
+
+@pytest.fixture
+def redis_prefix() -> Iterator[str]:
+    client = redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB, socket_timeout=5)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        pytest.fail(f"Redis is not reachable at 127.0.0.1:6379 ({error})", pytrace=False)
+    prefix = f"lhtest{secrets.token_hex(4)}"
+    yield prefix
+    keys = list(client.scan_iter(f"{prefix}:*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+def redis_env(prefix: str, port: int = 6379) -> Dict[str, str]:
+    return {"REDIS_HOST": "127.0.0.1", "REDIS_PORT": str(port), "REDIS_DB": str(REDIS_DB),
+            "REDIS_PASSWORD": "", "REDIS_KEY_PREFIX": prefix}
+
+
+async def test_two_replicas_sharing_redis_process_a_redelivered_update_once(fake, redis_prefix):
+    settings = channel_settings(fake, **redis_env(redis_prefix))
+    assert settings.redis is not None and settings.redis.db == REDIS_DB
+    update = tg.text(8201, "hello")
+    async with serve(TelegramInput(settings)) as first, serve(TelegramInput(settings)) as second:
+        assert await post_update(first, update) == (200, {"status": "processed"})
+        # Telegram re-delivers it and the load balancer picks the other replica.
+        assert await post_update(second, update) == (200, {"status": "duplicate"})
+        assert await post_update(first, update) == (200, {"status": "duplicate"})
+    assert [m.text for m in first.messages] == ["hello"] and second.messages == []
+    key = f"{redis_prefix}:telegram:{TOKEN.split(':')[0]}:update:{update['update_id']}"
+    ttl = redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB).ttl(key)
+    assert 0 < ttl <= 24 * 3600
+
+
+async def test_without_redis_each_replica_only_knows_its_own_updates(fake):
+    # What Redis is for: two processes that share nothing both take the re-delivery.
+    update = tg.text(8202, "hello")
+    settings = channel_settings(fake)
+    assert settings.redis is None
+    async with serve(TelegramInput(settings)) as first, serve(TelegramInput(settings)) as second:
+        assert await post_update(first, update) == (200, {"status": "processed"})
+        assert await post_update(first, update) == (200, {"status": "duplicate"})
+        assert await post_update(second, update) == (200, {"status": "processed"})
+
+
+async def test_a_long_button_payload_sent_by_one_replica_works_on_the_other(fake, redis_prefix):
+    chat = 8203
+    settings = channel_settings(fake, **redis_env(redis_prefix))
+    long_payload = '/inform{"browser": "' + "b" * 80 + '"}'
+    first, second = TelegramInput(settings), TelegramInput(settings)
+    async with serve(first) as served_first, serve(second) as served_second:
+        output = first.get_output_channel()
+        await output.send_text_with_buttons(str(chat), "Which one?", [{"title": "Other", "payload": long_payload}])
+        question = fake.calls_to("sendMessage", chat)[-1]
+        [[button]] = question.keyboard
+        assert len(button["callback_data"].encode()) <= MAX_CALLBACK_DATA_BYTES
+        status, body = await post_update(served_second, tg.callback(chat, button["callback_data"], question.result))
+    assert (status, body) == (200, {"status": "processed"})
+    assert served_first.messages == [] and [m.text for m in served_second.messages] == [long_payload]
+    assert not any("expired" in c.text for c in fake.calls_to("sendMessage", chat))
+
+
+async def test_an_unreachable_redis_loses_no_message(fake):
+    settings = channel_settings(fake, **redis_env("lhtestdown", port=free_port()))  # nothing listens there
+    update = tg.text(8204, "hello")
+    async with serve(TelegramInput(settings)) as served:
+        assert await post_update(served, update) == (200, {"status": "processed"})
+        # This process still remembers it.
+        assert await post_update(served, update) == (200, {"status": "duplicate"})
+    assert [m.text for m in served.messages] == ["hello"]
