@@ -1,7 +1,12 @@
-"""Start the real action server and Rasa server for end-to-end tests.
+"""Start the real servers for end-to-end tests: one place for every test module.
 
-Each stack gets free ports, its own SQLite tracker store and ticket database in
-a temporary folder, and is stopped (with its children) when the test ends.
+``ServerGroup`` starts processes on loopback, each in its own session with its
+log in ``<workdir>/logs/``, waits for their health URLs (failing with the log's
+tail when a process dies first) and stops them with their children.
+``RasaStack`` is the action server plus the Rasa server, started the way every
+mode starts them (``python -m loginhelp.rasa_launch run``), with free ports and
+its own SQLite tracker store and ticket database under ``workdir`` unless told
+otherwise. tests/prod starts ``scripts/run_prod.sh`` instead (tests/prod/stack.py).
 """
 from __future__ import annotations
 
@@ -14,13 +19,14 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Sequence
 
 REPO = Path(__file__).resolve().parents[1]
 VENV_BIN = REPO / ".venv" / "bin"
 MODEL = REPO / "models" / "loginhelp.tar.gz"
 #: How every mode starts the Rasa server (loginhelp/rasa_launch.py): tests run the same entry point.
 RASA_SERVER = [str(VENV_BIN / "python"), "-m", "loginhelp.rasa_launch"]
+ACTION_SERVER = [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions"]
 
 
 def free_port() -> int:
@@ -29,75 +35,113 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _get(url: str, timeout: float = 2.0) -> int:
+def http_status(url: str, timeout: float = 2.0) -> int:
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:
             return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
     except (urllib.error.URLError, OSError):
         return 0
 
 
-class RasaStack:
-    """An action server and a Rasa server (REST + socket.io) on loopback."""
+class ServerFailed(RuntimeError):
+    """A server exited or did not come up; the message carries the end of its log."""
+
+
+class ServerGroup:
+    """Processes of one test fixture, stopped together."""
+
+    def __init__(self, workdir: Path, env: Optional[Dict[str, str]] = None) -> None:
+        self.workdir = workdir
+        self.env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONDONTWRITEBYTECODE": "1",
+                    "RASA_TELEMETRY_ENABLED": "false", **(env or {})}
+        self.processes: Dict[str, subprocess.Popen] = {}
+        (workdir / "logs").mkdir(parents=True, exist_ok=True)
+
+    def log(self, name: str) -> Path:
+        return self.workdir / "logs" / f"{name}.log"
+
+    def spawn(self, name: str, command: Sequence[str]) -> subprocess.Popen:
+        with self.log(name).open("wb") as handle:
+            process = subprocess.Popen(list(command), cwd=REPO, env=self.env, stdout=handle,
+                                       stderr=subprocess.STDOUT, start_new_session=True)
+        self.processes[name] = process
+        return process
+
+    def wait_http(self, url: str, timeout: float = 240.0) -> None:
+        """Until ``url`` answers 200; a process of the group exiting first is a ServerFailed."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for name, process in self.processes.items():
+                if process.poll() is not None:
+                    raise ServerFailed(f"{name} exited ({process.returncode}):\n{self.tail(name)}")
+            if http_status(url) == 200:
+                return
+            time.sleep(0.5)
+        raise ServerFailed(f"{url} did not come up within {timeout:.0f} s:\n"
+                           + "\n".join(f"--- {name}\n{self.tail(name)}" for name in self.processes))
+
+    def tail(self, name: str, size: int = 3000) -> str:
+        path = self.log(name)
+        return path.read_text(errors="replace")[-size:] if path.exists() else ""
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                try:
+                    os.killpg(process.pid, signal.SIGTERM)  # its own session: the process and its children
+                except ProcessLookupError:
+                    pass
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(5)
+        self.processes.clear()
+
+
+class RasaStack(ServerGroup):
+    """An action server and a Rasa server (every channel of credentials.yml) on loopback."""
 
     def __init__(self, workdir: Path, env: Optional[Dict[str, str]] = None,
-                 tracker_store: Optional[Dict[str, Any]] = None) -> None:
-        self.workdir = workdir
+                 tracker_store: Optional[Dict[str, Any]] = None, rasa_args: Sequence[str] = ()) -> None:
+        super().__init__(workdir, {"DATABASE_URL": f"sqlite:///{workdir / 'loginhelp.db'}",
+                                   "LOGINHELP_VAR_DIR": str(workdir / "var"), **(env or {})})
         self.rasa_port = free_port()
         self.action_port = free_port()
-        self.env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2",
-                    "DATABASE_URL": f"sqlite:///{workdir / 'loginhelp.db'}",
-                    "LOGINHELP_VAR_DIR": str(workdir / "var"), **(env or {})}
         self.tracker_store = tracker_store or {"type": "SQL", "dialect": "sqlite",
                                                "db": str(workdir / "tracker.db")}
-        self.processes: List[subprocess.Popen] = []
+        self.rasa_args = list(rasa_args)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.rasa_port}"
 
+    @property
+    def action_url(self) -> str:
+        return f"http://127.0.0.1:{self.action_port}"
+
     def start(self, timeout: float = 240.0) -> "RasaStack":
         if not MODEL.exists():
-            raise RuntimeError(f"{MODEL} is missing: run `make train` first")
+            raise ServerFailed(f"{MODEL} is missing: run `make train` first")
         endpoints = self.workdir / "endpoints.yml"
         endpoints.write_text(json.dumps({
-            "action_endpoint": {"url": f"http://127.0.0.1:{self.action_port}/webhook"},
+            "action_endpoint": {"url": f"{self.action_url}/webhook"},
             "tracker_store": self.tracker_store,
         }))
-        logs = self.workdir / "logs"
-        logs.mkdir(exist_ok=True)
-        self._spawn([str(VENV_BIN / "rasa"), "run", "actions", "--port", str(self.action_port),
-                     "--actions", "actions"], logs / "actions.log")
-        self._spawn([*RASA_SERVER, "run", "--model", str(MODEL), "--port", str(self.rasa_port),
-                     "--credentials", str(REPO / "credentials.yml"), "--endpoints", str(endpoints)],
-                    logs / "rasa.log")
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for process in self.processes:
-                if process.poll() is not None:
-                    self.stop()
-                    raise RuntimeError(f"a server exited early; see {logs}")
-            if _get(f"{self.url}/") == 200 and _get(f"http://127.0.0.1:{self.action_port}/health") == 200:
-                return self
-            time.sleep(1)
-        self.stop()
-        raise RuntimeError(f"servers did not start within {timeout} s; see {logs}")
-
-    def _spawn(self, command: List[str], log: Path) -> None:
-        handle = log.open("w")
-        self.processes.append(subprocess.Popen(command, cwd=REPO, env=self.env, stdout=handle,
-                                               stderr=subprocess.STDOUT, start_new_session=True))
-
-    def stop(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in self.processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-        self.processes.clear()
+        try:
+            self.spawn("actions", [*ACTION_SERVER, "--port", str(self.action_port)])
+            self.spawn("rasa", [*RASA_SERVER, "run", "--model", str(MODEL), "--port", str(self.rasa_port),
+                                "--credentials", str(REPO / "credentials.yml"), "--endpoints", str(endpoints),
+                                *self.rasa_args])
+            self.wait_http(f"{self.action_url}/health", timeout)
+            self.wait_http(f"{self.url}/", timeout)
+        except BaseException:
+            self.stop()
+            raise
+        return self
 
     def send(self, sender: str, message: str, metadata: Optional[Dict[str, Any]] = None) -> List[Dict[str, Any]]:
         """One REST turn: the assistant's messages in order."""

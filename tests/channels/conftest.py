@@ -10,12 +10,8 @@ the connector retrying its webhook registration.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import signal
-import socket
 import sqlite3
-import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,24 +20,16 @@ from typing import Any, Dict, Iterator, List, Optional
 import pytest
 import requests
 
+from tests.servers import MODEL, REPO, VENV_BIN, RasaStack, free_port
+
 from .fake_telegram import FakeTelegramAPI
 
-REPO = Path(__file__).resolve().parents[2]
-RASA = REPO / ".venv" / "bin" / "rasa"
-PYTHON = REPO / ".venv" / "bin" / "python"
-MODEL = REPO / "models" / "loginhelp.tar.gz"
 ARTIFACTS = REPO / "artifacts"
 
 TELEGRAM_TOKEN = "123456789:TEST-fake_token_for_loopback_only"
 TELEGRAM_SECRET = "loopback-test-secret_0123456789"
 TELEGRAM_USERNAME = "CoinExLoginHelpBot"
 TELEGRAM_WEBHOOK_URL = "https://bot.example.test/webhooks/telegram/webhook"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -89,42 +77,6 @@ class Stack:
         raise AssertionError(f"{sender_id}: {len(events)} user events, expected {count}")
 
 
-def _start(cmd: List[str], log: Path, env: Dict[str, str]) -> subprocess.Popen:
-    handle = log.open("wb")
-    return subprocess.Popen(
-        cmd, cwd=REPO, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
-    )
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is not None:
-        return
-    try:
-        os.killpg(process.pid, signal.SIGTERM)  # its own session: the process and its children
-    except ProcessLookupError:
-        return
-    try:
-        process.wait(15)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(5)
-
-
-def _wait_http(url: str, processes: List[subprocess.Popen], logs: List[Path], timeout: float) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        for process, log in zip(processes, logs):
-            if process.poll() is not None:
-                raise RuntimeError(f"{process.args[:3]} exited early:\n{log.read_text(errors='replace')[-3000:]}")
-        try:
-            if requests.get(url, timeout=2).ok:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.5)
-    raise RuntimeError(f"{url} did not come up within {timeout} s")
-
-
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     if not MODEL.is_file():
@@ -132,20 +84,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     if not (REPO / "web" / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js").is_file():
         pytest.fail("web/node_modules is missing: run `make web` (npm ci in web/)")
     tmp = tmp_path_factory.mktemp("channels")
-    rasa_port, action_port, web_port, telegram_port = (free_port() for _ in range(4))
+    telegram_port, web_port = free_port(), free_port()
     tracker_db = tmp / "tracker.db"
-    endpoints = tmp / "endpoints.yml"
-    endpoints.write_text(
-        f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
-        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {tracker_db}\n"
-    )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
-    env.update(
-        TF_CPP_MIN_LOG_LEVEL="2",
-        PYTHONDONTWRITEBYTECODE="1",
-        # Tickets filed in these tests go to a database of their own.
-        DATABASE_URL=f"sqlite:///{tmp / 'loginhelp.db'}",
-        LOGINHELP_VAR_DIR=str(tmp / "var"),
+    servers = RasaStack(tmp, tracker_store={"type": "SQL", "dialect": "sqlite", "db": str(tracker_db)},
+                        rasa_args=["--cors", "*"])
+    servers.env = {k: v for k, v in servers.env.items() if not k.startswith("TELEGRAM_")}
+    servers.env.update(
         TELEGRAM_TOKEN=TELEGRAM_TOKEN,
         TELEGRAM_BOT_USERNAME=TELEGRAM_USERNAME,
         TELEGRAM_WEBHOOK_URL=TELEGRAM_WEBHOOK_URL,
@@ -154,48 +98,33 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         TELEGRAM_API_BASE=f"http://127.0.0.1:{telegram_port}",
         TELEGRAM_WEBHOOK_RETRY_SECONDS="1",
     )
-    logs = {name: tmp / f"{name}.log" for name in ("actions", "rasa", "web")}
-    processes: Dict[str, subprocess.Popen] = {}
     fake = FakeTelegramAPI(TELEGRAM_TOKEN, port=telegram_port, username=TELEGRAM_USERNAME)
     try:
-        processes["actions"] = _start(
-            [str(RASA), "run", "actions", "--port", str(action_port), "--actions", "actions"],
-            logs["actions"], env)
-        processes["rasa"] = _start(
-            [str(PYTHON), "-m", "loginhelp.rasa_launch", "run", "--model", str(MODEL), "--port", str(rasa_port),
-             "--credentials", "credentials.yml", "--endpoints", str(endpoints), "--cors", "*"],
-            logs["rasa"], env)
-        processes["web"] = _start(
-            [str(PYTHON), "web/serve.py", "--host", "127.0.0.1", "--port", str(web_port),
-             "--rasa-port", str(rasa_port)],
-            logs["web"], env)
-        all_procs, all_logs = list(processes.values()), list(logs.values())
-        _wait_http(f"http://127.0.0.1:{web_port}/healthz", all_procs, all_logs, 30)
-        _wait_http(f"http://127.0.0.1:{action_port}/health", all_procs, all_logs, 120)
-        _wait_http(f"http://127.0.0.1:{rasa_port}/", all_procs, all_logs, 240)
+        servers.start()
+        servers.spawn("web", [str(VENV_BIN / "python"), "web/serve.py", "--host", "127.0.0.1",
+                              "--port", str(web_port), "--rasa-port", str(servers.rasa_port)])
+        servers.wait_http(f"http://127.0.0.1:{web_port}/healthz", 30)
         # Rasa is up although Telegram cannot be reached; let it fail once, then "bring Telegram back".
         deadline = time.time() + 30
-        while "Could not register the Telegram webhook" not in logs["rasa"].read_text(errors="replace"):
+        while "Could not register the Telegram webhook" not in servers.tail("rasa", 10**7):
             if time.time() > deadline:
                 raise RuntimeError("the Telegram connector never tried to register its webhook")
             time.sleep(0.2)
         fake.start()
         yield Stack(
             tmp=tmp,
-            rasa_url=f"http://127.0.0.1:{rasa_port}",
-            action_url=f"http://127.0.0.1:{action_port}",
+            rasa_url=servers.url,
+            action_url=servers.action_url,
             web_url=f"http://127.0.0.1:{web_port}",
             tracker_db=tracker_db,
-            rasa_log=logs["rasa"],
+            rasa_log=servers.log("rasa"),
             telegram=fake,
         )
     finally:
         fake.stop()
-        for process in processes.values():
-            _stop(process)
+        servers.stop()
         keep = ARTIFACTS / "logs"
         keep.mkdir(parents=True, exist_ok=True)
-        for name, log in logs.items():
-            if log.exists():
-                shutil.copyfile(log, keep / f"channels-{name}.log")
-
+        for name in ("actions", "rasa", "web"):
+            if servers.log(name).exists():
+                shutil.copyfile(servers.log(name), keep / f"channels-{name}.log")

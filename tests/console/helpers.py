@@ -2,25 +2,19 @@
 from __future__ import annotations
 
 import re
-import socket
 from typing import Any
 
 from flask.testing import FlaskClient
 
 from loginhelp.tickets.draft import TicketDraft
 from loginhelp.tickets.repository import TicketRepository
+from tests.servers import free_port  # noqa: F401 - re-exported for the console tests
 
 DEFAULT_TEST_POSTGRES_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
 ADMIN_EMAIL = "admin@coinex.test"
 AGENT_EMAIL = "agent@coinex.test"
 PASSWORD = "correct horse battery"
 T0 = 1_732_600_000.0  # 2024-11-26 05:46 UTC
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def ticket_for(repo: TicketRepository, conversation_id: str, **overrides: Any):

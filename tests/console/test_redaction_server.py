@@ -8,88 +8,26 @@ REST, then searches the SQLite files byte by byte and every PostgreSQL table.
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import time
-import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Iterator
 
 import pytest
-import yaml
 from sqlalchemy import create_engine, text
 
-from loginhelp.tickets.paths import REPO_ROOT
+from tests.servers import RasaStack, ServerFailed
 
 from .conftest import PostgresServer
-from .helpers import free_port
 from .secrets_fixtures import SECRETS, SECRET_MESSAGES
 
-MODEL = REPO_ROOT / "models" / "loginhelp.tar.gz"
-RASA = REPO_ROOT / ".venv" / "bin" / "rasa"
 STORE = "loginhelp.tracker_store.RedactingSQLTrackerStore"
 
 
-def _wait(url: str, process: subprocess.Popen, log: Path, timeout: float = 240) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"{url} server exited ({process.returncode}):\n{log.read_text()[-3000:]}", pytrace=False)
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except (urllib.error.URLError, ConnectionError, OSError):
-            time.sleep(0.5)
-    pytest.fail(f"{url} did not come up in {timeout:.0f}s:\n{log.read_text()[-3000:]}", pytrace=False)
-
-
-def _start(args: list[str], log: Path) -> subprocess.Popen:
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONDONTWRITEBYTECODE": "1", "RASA_TELEMETRY_ENABLED": "false"}
-    with log.open("wb") as out:
-        return subprocess.Popen(args, cwd=REPO_ROOT, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
-@pytest.fixture(scope="module")
-def action_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
-    if not MODEL.exists():
-        pytest.fail(f"{MODEL} is missing; run `make train` first", pytrace=False)
-    port = free_port()
-    log = tmp_path_factory.mktemp("actions") / "actions.log"
-    process = _start([str(RASA), "run", "actions", "--port", str(port), "--actions", "actions"], log)
+def _run_rasa(tmp_path: Path, store: dict) -> RasaStack:
+    """The action server and the Rasa server writing through ``store``."""
     try:
-        _wait(f"http://127.0.0.1:{port}/health", process, log)
-        yield port
-    finally:
-        _stop(process)
-
-
-def _run_rasa(tmp_path: Path, action_port: int, store: dict) -> tuple[subprocess.Popen, int, Path]:
-    endpoints = tmp_path / "endpoints.yml"
-    endpoints.write_text(
-        yaml.safe_dump({"action_endpoint": {"url": f"http://127.0.0.1:{action_port}/webhook"}, "tracker_store": store})
-    )
-    port = free_port()
-    log = tmp_path / "rasa.log"
-    process = _start(
-        [str(RASA.with_name("python")), "-m", "loginhelp.rasa_launch", "run", "--model", str(MODEL),
-         "--port", str(port), "--endpoints", str(endpoints),
-         "--credentials", "credentials.yml"],
-        log,
-    )
-    _wait(f"http://127.0.0.1:{port}/", process, log)
-    return process, port, log
+        return RasaStack(tmp_path / "servers", tracker_store=store).start()
+    except ServerFailed as error:
+        pytest.fail(str(error), pytrace=False)
 
 
 def _say(port: int, sender: str, message: str) -> list[dict]:
@@ -114,14 +52,14 @@ def _check_stored_rows(rows: list[dict], sender: str) -> None:
     assert all("[redacted" in u["text"] for u in users[1:])
 
 
-def test_secrets_are_redacted_in_sqlite(action_server: int, tmp_path: Path) -> None:
+def test_secrets_are_redacted_in_sqlite(tmp_path: Path) -> None:
     db = tmp_path / "tracker.db"
-    process, port, log = _run_rasa(tmp_path, action_server, {"type": STORE, "dialect": "sqlite", "db": str(db)})
+    servers = _run_rasa(tmp_path, {"type": STORE, "dialect": "sqlite", "db": str(db)})
     try:
-        _converse(port, "redact-sqlite")
+        _converse(servers.rasa_port, "redact-sqlite")
     finally:
-        _stop(process)
-    assert "not found" not in log.read_text()  # Rasa would fall back to memory with a warning
+        servers.stop()
+    assert "not found" not in servers.tail("rasa", 10**7)  # Rasa would fall back to memory with a warning
     engine = create_engine(f"sqlite:///{db}")
     with engine.connect() as conn:
         rows = [json.loads(d) for (d,) in conn.execute(text("SELECT data FROM events WHERE sender_id = 'redact-sqlite' ORDER BY id"))]
@@ -136,17 +74,17 @@ def test_secrets_are_redacted_in_sqlite(action_server: int, tmp_path: Path) -> N
 
 
 @pytest.mark.postgres
-def test_secrets_are_redacted_in_postgresql(action_server: int, tmp_path: Path, postgres: PostgresServer) -> None:
+def test_secrets_are_redacted_in_postgresql(tmp_path: Path, postgres: PostgresServer) -> None:
     url = postgres.create_database()
     name = url.rsplit("/", 1)[1]
     # `url` is the host: Rasa passes it to custom stores as host= (a `host` key would clash).
     store = {"type": STORE, "dialect": "postgresql", "url": "127.0.0.1", "port": 5432, "username": "postgres", "db": name}
-    process, port, log = _run_rasa(tmp_path, action_server, store)
+    servers = _run_rasa(tmp_path, store)
     try:
-        _converse(port, "redact-pg")
+        _converse(servers.rasa_port, "redact-pg")
     finally:
-        _stop(process)
-    assert "not found" not in log.read_text()
+        servers.stop()
+    assert "not found" not in servers.tail("rasa", 10**7)
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
