@@ -607,6 +607,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--users", default="1,10,50", help="concurrency levels (default 1,10,50)")
     parser.add_argument("--think", type=float, default=2.0,
                         help="mean think time of the extra paced run at 10 users, 0 to skip (default 2)")
+    parser.add_argument("--paced-duration", type=float, default=40.0,
+                        help="measured seconds per target of the paced run (default 40: ~200 messages)")
     parser.add_argument("--targets", default="stock,embedded,prod",
                         help="which targets (default stock,embedded,prod)")
     parser.add_argument("--out", default=str(RESULTS / "load"), help="report prefix (default bench/results/load)")
@@ -659,7 +661,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                       f"off script {row['off_script']}", flush=True)
         paced: Dict[str, Any] = {}
         if args.think > 0:
-            results = measure(targets, 10, args.duration, args.rounds, args.think, "paced")
+            results = measure(targets, 10, args.paced_duration, args.rounds, args.think, "paced")
             for name, result in results.items():
                 paced[name] = result.summary()
                 senders[name] += result.senders
