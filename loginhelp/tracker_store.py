@@ -32,6 +32,7 @@ from rasa.shared.core.events import Event, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from .security.secrets import find_secrets, redact
+from .sqlite import pragmas_on_connect
 
 #: Shorter "secrets" are not echo-replaced (they would hit ordinary words and numbers).
 MIN_ECHO_LENGTH = 4
@@ -43,13 +44,7 @@ SQLITE_POOL_SIZE = 4
 SQLITE_BUSY_TIMEOUT_S = 15.0
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-    finally:
-        cursor.close()
+_sqlite_pragmas = pragmas_on_connect("journal_mode=WAL", "synchronous=NORMAL")
 
 
 def _marker(kind: str) -> str:

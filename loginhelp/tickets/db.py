@@ -10,6 +10,7 @@ from alembic.config import Config
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 
+from ..sqlite import pragmas_on_connect
 from .paths import var_dir
 
 #: The alembic environment ships inside the package so migrations work from an
@@ -41,14 +42,8 @@ def redact(url: str) -> str:
         return "<unparseable database URL>"
 
 
-def _enable_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    """SQLite ignores foreign keys unless asked; WAL lets readers work while a ticket is written."""
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA journal_mode=WAL")
-    finally:
-        cursor.close()
+#: SQLite ignores foreign keys unless asked; WAL lets readers work while a ticket is written.
+_enable_sqlite_pragmas = pragmas_on_connect("foreign_keys=ON", "journal_mode=WAL")
 
 
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:

@@ -14,6 +14,8 @@ from typing import Any, Iterable, Iterator, Sequence
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, create_engine, event, func, inspect, select
 from sqlalchemy.engine import Engine, make_url
 
+from ..sqlite import pragmas_on_connect
+
 log = logging.getLogger(__name__)
 
 #: Rasa's schema (rasa.core.tracker_store.SQLTrackerStore.SQLEvent); described here, created by Rasa.
@@ -45,14 +47,8 @@ class StoredEvent:
     data: dict[str, Any]
 
 
-def _read_only_sqlite(dbapi_connection: Any, _record: Any) -> None:
-    """The console never writes the tracker store; wait for Rasa's writes instead of failing."""
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute("PRAGMA query_only=ON")
-        cursor.execute("PRAGMA busy_timeout=5000")
-    finally:
-        cursor.close()
+#: The console never writes the tracker store; wait for Rasa's writes instead of failing.
+_read_only_sqlite = pragmas_on_connect("query_only=ON", "busy_timeout=5000")
 
 
 def make_tracker_engine(url: str) -> Engine:
