@@ -96,3 +96,18 @@ def test_persisted_model_loads_and_predicts_the_same(storage: LocalModelStorage)
 def test_weight_outside_0_1_is_refused(storage: LocalModelStorage):
     with pytest.raises(ValueError, match="weight"):
         _component(storage, weight=1.5)
+
+
+def test_a_message_without_features_keeps_diets_answer(storage: LocalModelStorage):
+    """An empty or blank message has no sentence features; it must not break the batch or lose DIET's answer."""
+    component = _component(storage)
+    component.train(_training())
+    empty = Message(data={TEXT: ""})
+    ranking = [{"name": "greet", "confidence": 0.6}, {"name": "goodbye", "confidence": 0.4}]
+    empty.set(INTENT_RANKING_KEY, ranking)
+    empty.set(INTENT, ranking[0])
+    other = _message(1, ranking=[{"name": "greet", "confidence": 0.5}, {"name": "goodbye", "confidence": 0.5}])
+    component.process([empty, other])
+    assert empty.get(INTENT) == {"name": "greet", "confidence": 0.6}
+    assert empty.get(INTENT_RANKING_KEY) == ranking
+    assert other.get(INTENT)["name"] == "goodbye"

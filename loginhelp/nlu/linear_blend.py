@@ -26,7 +26,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from rasa.utils.tensorflow.constants import RANKING_LENGTH
@@ -67,9 +67,14 @@ class LinearBlendClassifier(LogisticRegressionClassifier):
     def process(self, messages: List[Message]) -> List[Message]:
         if not hasattr(self.clf, "classes_"):  # trained on no data: leave DIET's answer alone
             return messages
-        probabilities = self.clf.predict_proba(self._create_X(messages))
+        # An empty or blank message has no sentence features (DIET copes, a linear
+        # model cannot): its ranking stays DIET's.
+        featured = [m for m in messages if m.get_sparse_features(attribute=TEXT)[1] is not None]
+        if not featured:
+            return messages
+        probabilities = self.clf.predict_proba(self._create_X(featured))
         classes = [str(name) for name in self.clf.classes_]
-        for message, row in zip(messages, probabilities):
+        for message, row in zip(featured, probabilities):
             blended = blend(message.get(INTENT_RANKING_KEY) or [], dict(zip(classes, row)), self.weight)
             if not blended:
                 continue
