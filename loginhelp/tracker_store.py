@@ -16,19 +16,28 @@ The redaction happens on a copy: the live tracker keeps the text, so the turn
 being processed is unaffected. Events streamed to an event broker are redacted
 the same way. The number of stored events is unchanged (Rasa counts them).
 
+Reads and writes go through prepared SQLAlchemy Core statements instead of
+Rasa's ORM queries (same table, same rows, same session logic): a turn reads
+the conversation and writes its new events once, and Rasa's ORM version spent
+more time building and caching query objects than SQLite or PostgreSQL spent
+answering them (bench/README.md, "load").
+
 Caution: Rasa falls back to an in-memory store, with only a warning, when this
 class cannot be imported; tests check that events really land in the database.
 """
 from __future__ import annotations
 
 import copy
-from typing import Any, Dict, Iterable, Iterator, List, Text
+import itertools
+import json
+import logging
+from typing import Any, Dict, Iterable, List, Optional, Text
 
 import sqlalchemy as sa
 
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.events import Event, UserUttered
+from rasa.shared.core.events import Event, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from .security.secrets import find_secrets, redact
@@ -45,6 +54,8 @@ SQLITE_BUSY_TIMEOUT_S = 15.0
 
 
 _sqlite_pragmas = pragmas_on_connect("journal_mode=WAL", "synchronous=NORMAL")
+
+log = logging.getLogger(__name__)
 
 
 def _marker(kind: str) -> str:
@@ -100,17 +111,37 @@ def tracker_secrets(events: Iterable[Event]) -> Dict[str, str]:
     return secret_values(e.text for e in events if isinstance(e, UserUttered))
 
 
-class _RedactedEvent:
-    """Stands in for an event inside SQLTrackerStore.save: same type_name, redacted as_dict()."""
+def event_row(sender_id: Text, event: Event, secrets: Dict[str, str]) -> Dict[str, Any]:
+    """The row Rasa's SQLTrackerStore writes for an event, from the redacted event."""
+    data = redact_event_dict(event.as_dict(), secrets)
+    parse_data = data.get("parse_data") or {}
+    return {
+        "sender_id": sender_id,
+        "type_name": event.type_name,
+        "timestamp": data.get("timestamp"),
+        "intent_name": (parse_data.get("intent") or {}).get("name"),
+        "action_name": data.get("name"),
+        "data": json.dumps(data),
+    }
 
-    __slots__ = ("type_name", "_data")
 
-    def __init__(self, event: Event, secrets: Dict[str, str]) -> None:
-        self.type_name = event.type_name
-        self._data = redact_event_dict(event.as_dict(), secrets)
+class _EventStatements:
+    """Rasa's event queries as Core statements built once (SQLAlchemy caches their compiled form)."""
 
-    def as_dict(self) -> Dict[str, Any]:
-        return self._data
+    def __init__(self, events: sa.Table) -> None:
+        sender = events.c.sender_id == sa.bindparam("sender_id")
+        session_start = (
+            sa.select(sa.func.max(events.c.timestamp))
+            .where(sender, events.c.type_name == SessionStarted.type_name)
+            .scalar_subquery()
+        )
+        # As in Rasa: the latest session starts at the latest `session_started`
+        # event's timestamp; without one, every event belongs to it.
+        in_latest_session = sa.or_(events.c.timestamp >= session_start, session_start.is_(None))
+        self.all_sessions = sa.select(events.c.data).where(sender).order_by(events.c.id)
+        self.latest_session = sa.select(events.c.data).where(sender, in_latest_session).order_by(events.c.id)
+        self.count_latest_session = sa.select(sa.func.count()).select_from(events).where(sender, in_latest_session)
+        self.insert = events.insert()
 
 
 class RedactingSQLTrackerStore(SQLTrackerStore):
@@ -147,10 +178,43 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         self.engine = engine
         self.sessionmaker = sa.orm.sessionmaker(bind=engine)
 
-    def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator:
-        secrets = tracker_secrets(tracker.events)
-        for event in super()._additional_events(session, tracker):
-            yield _RedactedEvent(event, secrets)
+    # -- reading and writing -------------------------------------------------------------
+
+    @property
+    def _statements(self) -> "_EventStatements":
+        statements = self.__dict__.get("_event_statements")
+        if statements is None:
+            statements = self.__dict__["_event_statements"] = _EventStatements(self.SQLEvent.__table__)
+        return statements
+
+    async def _retrieve(self, sender_id: Text, fetch_events_from_all_sessions: bool
+                        ) -> Optional[DialogueStateTracker]:
+        """The events of the latest session (or of all sessions) in the order they were stored."""
+        query = self._statements.all_sessions if fetch_events_from_all_sessions else self._statements.latest_session
+        with self.engine.connect() as conn:
+            serialised = conn.execute(query, {"sender_id": sender_id}).scalars().all()
+        if not serialised or not self.domain:
+            return None
+        return DialogueStateTracker.from_dict(sender_id, [json.loads(data) for data in serialised],
+                                              self.domain.slots)
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """Store the events of the tracker's session that are not stored yet, redacted, in one transaction.
+
+        Like Rasa's store, the events already stored are counted rather than
+        remembered: a replica never trusts its own memory of a conversation
+        another replica may have continued (the lock store serialises turns).
+        """
+        await self.stream_events(tracker)
+        with self.engine.begin() as conn:
+            stored = conn.execute(self._statements.count_latest_session, {"sender_id": tracker.sender_id}).scalar_one()
+            new_events = list(itertools.islice(tracker.events, stored, None))
+            if not new_events:
+                return
+            secrets = tracker_secrets(tracker.events)
+            conn.execute(self._statements.insert, [event_row(tracker.sender_id, event, secrets)
+                                                   for event in new_events])
+        log.debug("stored %d events of %s", len(new_events), tracker.sender_id)
 
     async def _stream_new_events(
         self, event_broker: EventBroker, new_events: List[Event], sender_id: Text
