@@ -1,15 +1,26 @@
-"""Start Rasa with one run-time fix: ``python -m loginhelp.rasa_launch run --model ...``.
+"""Start Rasa with two run-time changes: ``python -m loginhelp.rasa_launch run --model ...``.
 
 Takes the same arguments as the ``rasa`` command. Before handing over to Rasa's
-own CLI it replaces ``RemoteAction._validate_action_result``, which in Rasa
-3.6.21 calls ``jsonschema.validate(result, schema)`` on every custom-action
-response. With jsonschema 4.17 that re-checks the schema against its
-metaschema and builds a fresh validator and $ref resolver each time: 15-40 ms
-of CPU per action call, the largest single cost of a turn in this assistant
-(profiled in bench/README.md, "load"). The replacement validates against the
-same schema with one validator built once, so the behaviour is unchanged (a
-malformed response still raises jsonschema.ValidationError) and a turn with a
-custom action costs roughly half as much.
+own CLI it replaces two steps of a turn that cost much and decide little; both
+give exactly the answer Rasa's own code gives (tests/test_rasa_launch.py), in
+a fraction of the time (profiles in bench/README.md, "load"):
+
+1. ``RemoteAction._validate_action_result``: Rasa 3.6.21 calls
+   ``jsonschema.validate(result, schema)`` on every custom-action response,
+   which re-checks the schema against its metaschema, builds a fresh validator
+   and then tries each event against all 23 event schemas (``oneOf``). Here the
+   validators are built once and each event is checked against the one schema
+   whose ``event`` constant it names: the only one that could match, so the
+   verdict is the same. A malformed response still raises
+   ``jsonschema.ValidationError``.
+2. ``MessageProcessor._parse_message_with_graph``: a button payload
+   (``/intent{"entity": "value"}``) runs the whole NLU pipeline (spaCy,
+   featurizers, DIET, the linear blend) and then Rasa's ``RegexMessageHandler``
+   throws that work away and answers from the payload. Here a payload that
+   names a domain intent goes to ``RegexMessageHandler``'s own unpacking
+   directly; anything else (typed text, an unknown intent, a malformed
+   payload) takes the full pipeline as before. Most turns in this assistant
+   are button taps on the widget or in Telegram.
 
 Every mode starts Rasa through this module: ``make run`` (scripts/run.sh), every
 production replica (scripts/run_prod.sh), the test servers and the benchmarks;
@@ -17,21 +28,50 @@ a container image uses it as its entry point (README, "Deployment").
 """
 from __future__ import annotations
 
+import copy
 import functools
 import sys
-from typing import Any, Dict, Text
+from typing import Any, Callable, Dict, Optional, Text
+
+#: What ``RegexMessageHandler`` names as the extractor of payload entities.
+PAYLOAD_EXTRACTOR = "RegexMessageHandler"
 
 
-def cache_action_response_validator() -> None:
+class ActionResponseValidator:
+    """Rasa's action-response schema, checked event by event against the schema of its type."""
+
+    def __init__(self, schema: Dict[str, Any]) -> None:
+        import jsonschema
+
+        cls = jsonschema.validators.validator_for(schema)
+        cls.check_schema(schema)
+        event_schema = schema["properties"]["events"]["items"]
+        self._by_event = {
+            alternative["properties"]["event"]["const"]: cls(alternative) for alternative in event_schema["oneOf"]
+        }
+        outline = copy.deepcopy(schema)
+        del outline["properties"]["events"]["items"]["oneOf"]
+        self._outline = cls(outline)  # everything but the per-type part
+
+    def validate(self, result: Dict[str, Any]) -> None:
+        import jsonschema
+
+        self._outline.validate(result)  # shape, the events list, each event's common fields
+        events = result.get("events") if isinstance(result, dict) else None
+        for event in events if isinstance(events, list) else []:
+            validator = self._by_event.get(event["event"])  # the outline made "event" a required string
+            if validator is None:
+                raise jsonschema.ValidationError(f"{event!r} is not valid under any of the given schemas")
+            validator.validate(event)
+
+
+def validate_action_responses_by_event_type() -> None:
     import jsonschema
     from rasa.core.actions.action import RemoteAction
 
     @functools.lru_cache(maxsize=1)
-    def validator() -> Any:
-        schema = RemoteAction.action_response_format_spec()
-        cls = jsonschema.validators.validator_for(schema)
-        cls.check_schema(schema)
-        return cls(schema)
+    def validator() -> ActionResponseValidator:
+        return ActionResponseValidator(RemoteAction.action_response_format_spec())
 
     def _validate_action_result(self: RemoteAction, result: Dict[Text, Any]) -> bool:
         try:
@@ -47,8 +87,45 @@ def cache_action_response_validator() -> None:
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[assignment]
 
 
+def parse_payload(text: Optional[Text], domain: Any) -> Optional[Dict[Text, Any]]:
+    """The parse data of a button payload naming a domain intent, as RegexMessageHandler makes it; else None."""
+    from rasa.shared.constants import INTENT_MESSAGE_PREFIX
+    from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
+    from rasa.shared.nlu.constants import TEXT
+    from rasa.shared.nlu.training_data.message import Message
+
+    if not text or not text.strip().startswith(INTENT_MESSAGE_PREFIX):
+        return None
+    message = Message(data={TEXT: text})
+    unpacked = YAMLStoryReader.unpack_regex_message(message, domain, entity_extractor_name=PAYLOAD_EXTRACTOR)
+    if unpacked is message:  # not a payload Rasa would answer from: the NLU pipeline decides
+        return None
+    return unpacked.as_dict(only_output_properties=True)
+
+
+def parse_button_payloads_without_nlu() -> None:
+    from rasa.core.processor import MessageProcessor
+    from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
+
+    through_pipeline: Callable[..., Dict[Text, Any]] = MessageProcessor._parse_message_with_graph
+
+    def _parse_message_with_graph(self: MessageProcessor, message: Any, tracker: Any,
+                                  only_output_properties: bool = True) -> Dict[Text, Any]:
+        parsed = parse_payload(message.text, self.domain) if only_output_properties else None
+        if parsed is None:
+            return through_pipeline(self, message, tracker, only_output_properties)
+        parse_data: Dict[Text, Any] = {
+            TEXT: "", INTENT: {INTENT_NAME_KEY: None, PREDICTED_CONFIDENCE_KEY: 0.0}, ENTITIES: [],
+        }
+        parse_data.update(parsed)
+        return parse_data
+
+    MessageProcessor._parse_message_with_graph = _parse_message_with_graph  # type: ignore[assignment]
+
+
 def main() -> None:
-    cache_action_response_validator()
+    validate_action_responses_by_event_type()
+    parse_button_payloads_without_nlu()
     from rasa.__main__ import main as rasa_main
 
     sys.argv[0] = "rasa"
