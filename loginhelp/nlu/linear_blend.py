@@ -21,6 +21,8 @@ from __future__ import annotations
 import logging
 from typing import Any, Dict, List, Text
 
+import scipy.sparse
+
 from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -69,12 +71,14 @@ class LinearBlendClassifier(LogisticRegressionClassifier):
             return messages
         # An empty or blank message has no sentence features (DIET copes, a linear
         # model cannot): its ranking stays DIET's.
-        featured = [m for m in messages if m.get_sparse_features(attribute=TEXT)[1] is not None]
+        # (Rasa's _create_X would combine each message's features a second time.)
+        sentences = [(m, m.get_sparse_features(attribute=TEXT)[1]) for m in messages]
+        featured = [(m, f.features) for m, f in sentences if f is not None]
         if not featured:
             return messages
-        probabilities = self.clf.predict_proba(self._create_X(featured))
+        probabilities = self.clf.predict_proba(scipy.sparse.vstack([f for _, f in featured]))
         classes = [str(name) for name in self.clf.classes_]
-        for message, row in zip(featured, probabilities):
+        for (message, _), row in zip(featured, probabilities):
             blended = blend(message.get(INTENT_RANKING_KEY) or [], dict(zip(classes, row)), self.weight)
             if not blended:
                 continue
