@@ -1,8 +1,8 @@
-"""Start Rasa with two run-time changes: ``python -m loginhelp.rasa_launch run --model ...``.
+"""Start Rasa with three run-time changes: ``python -m loginhelp.rasa_launch run --model ...``.
 
 Takes the same arguments as the ``rasa`` command. Before handing over to Rasa's
-own CLI it replaces two steps of a turn that cost much and decide little; both
-give exactly the answer Rasa's own code gives (tests/test_rasa_launch.py), in
+own CLI it replaces three steps of a turn that cost much and decide little; each
+gives exactly the answer Rasa's own code gives (tests/test_rasa_launch.py), in
 a fraction of the time (profiles in bench/README.md, "load"):
 
 1. ``RemoteAction._validate_action_result``: Rasa 3.6.21 calls
@@ -21,6 +21,12 @@ a fraction of the time (profiles in bench/README.md, "load"):
    directly; anything else (typed text, an unknown intent, a malformed
    payload) takes the full pipeline as before. Most turns in this assistant
    are button taps on the widget or in Telegram.
+3. ``Event.resolve_by_type``: every stored event read back (each turn reads the
+   conversation) looks its class up by walking all subclasses of ``Event``
+   afresh. Here the walk's result is kept in a table, filled in the walk's own
+   order (the first class with a name wins, as in Rasa's loop); a name not in
+   the table takes Rasa's own path and refreshes it. Event classes are all
+   defined when Rasa is imported.
 
 Every mode starts Rasa through this module: ``make run`` (scripts/run.sh), every
 production replica (scripts/run_prod.sh), the test servers and the benchmarks;
@@ -123,9 +129,30 @@ def parse_button_payloads_without_nlu() -> None:
     MessageProcessor._parse_message_with_graph = _parse_message_with_graph  # type: ignore[assignment]
 
 
+def resolve_event_types_from_a_table() -> None:
+    from rasa.shared.core.events import Event
+    from rasa.shared.utils.common import all_subclasses
+
+    walk: Callable[..., Any] = Event.resolve_by_type
+    table: Dict[Text, Any] = {}
+
+    def resolve_by_type(type_name: Text, default: Optional[Any] = None) -> Optional[Any]:
+        found = table.get(type_name)
+        if found is not None:
+            return found
+        found = walk(type_name, default)  # unknown names raise or fall back exactly as before
+        table.clear()
+        for cls in all_subclasses(Event):
+            table.setdefault(cls.type_name, cls)
+        return found
+
+    Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[assignment]
+
+
 def main() -> None:
     validate_action_responses_by_event_type()
     parse_button_payloads_without_nlu()
+    resolve_event_types_from_a_table()
     from rasa.__main__ import main as rasa_main
 
     sys.argv[0] = "rasa"

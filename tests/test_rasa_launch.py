@@ -177,3 +177,45 @@ def test_payload_skips_the_pipeline(processor: MessageProcessor, parsers: Dict[s
     assert runs == []
     parsers["direct"](_message("still broken"))
     assert runs == [1]
+
+
+# -- event types ----------------------------------------------------------------------
+
+
+@pytest.fixture()
+def resolvers(monkeypatch: pytest.MonkeyPatch) -> Dict[str, Any]:
+    from rasa.shared.core.events import Event
+
+    original = Event.resolve_by_type
+    monkeypatch.setattr(Event, "resolve_by_type", staticmethod(original))  # undone after the test
+    rasa_launch.resolve_event_types_from_a_table()
+    return {"rasa": original, "table": Event.resolve_by_type}
+
+
+def test_every_event_type_resolves_to_rasas_class(resolvers: Dict[str, Any]) -> None:
+    from rasa.shared.core.events import Event
+    from rasa.shared.utils.common import all_subclasses
+
+    names = {cls.type_name for cls in all_subclasses(Event)}
+    assert len(names) > 20
+    for _ in range(2):  # the first call fills the table, the second reads it
+        for name in sorted(names):
+            assert resolvers["table"](name) is resolvers["rasa"](name), name
+
+
+def test_unknown_event_types_behave_as_in_rasa(resolvers: Dict[str, Any]) -> None:
+    from rasa.shared.core.events import SlotSet
+
+    resolvers["table"]("slot")
+    assert resolvers["table"]("topic") is None
+    assert resolvers["table"]("no_such_event", SlotSet) is SlotSet
+    with pytest.raises(ValueError, match="Unknown event name"):
+        resolvers["table"]("no_such_event")
+
+
+def test_stored_events_deserialise_as_before(resolvers: Dict[str, Any]) -> None:
+    from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SessionStarted, SlotSet, UserUttered
+
+    events = [SessionStarted(), ActionExecuted("action_listen"), UserUttered("hi", {"name": "greet"}),
+              SlotSet("platform", "web"), BotUttered("hello", {"buttons": [{"title": "a", "payload": "/a"}]})]
+    assert [Event.from_parameters(e.as_dict()) for e in events] == events
