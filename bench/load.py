@@ -89,6 +89,15 @@ PROJECT_CONVERSATIONS: Dict[str, List[Turn]] = {
     "triage": [("i can't log in", "What does the screen say"), ("/deny", "two-factor"),
                ("/affirm", "speed test"), ("/still_broken", "Did that help?")],
 }
+#: What a customer who types instead of tapping the buttons sends (the "typed" run).
+TYPED_FOR_PAYLOAD = {
+    "/still_broken": "still not working", "/problem_solved": "that fixed it", "/deny": "no", "/affirm": "yes",
+    '/contact_support{"email": "bench{n}@example.com"}': "I want to contact support, my email is bench{n}@example.com",
+}
+TYPED_PROJECT_CONVERSATIONS: Dict[str, List[Turn]] = {
+    kind: [(TYPED_FOR_PAYLOAD.get(message, message), expected) for message, expected in script]
+    for kind, script in PROJECT_CONVERSATIONS.items()
+}
 STOCK_CONVERSATIONS: Dict[str, List[Turn]] = {
     "happy": [("hello", "How are you"), ("I am feeling great", "Great"), ("bye", "Bye")],
     "sad_helped": [("hi", "How are you"), ("I am sad", "cheer you up"), ("yes", "Great"), ("goodbye", "Bye")],
@@ -157,6 +166,7 @@ class Target:
     name = ""
     description = ""
     conversations: Dict[str, List[Turn]] = PROJECT_CONVERSATIONS
+    typed_conversations: Dict[str, List[Turn]] = TYPED_PROJECT_CONVERSATIONS
     url = ""
 
     def start(self) -> None:
@@ -305,6 +315,7 @@ class StockTarget(Target):
     description = ("the assistant `rasa init --no-prompt` creates: default pipeline and policies "
                    "(incl. TEDPolicy, UnexpecTEDIntentPolicy), in-memory tracker store, no custom actions")
     conversations = STOCK_CONVERSATIONS
+    typed_conversations = STOCK_CONVERSATIONS  # typed already
 
     def __init__(self, tmp: Path) -> None:
         self.tmp = tmp / "stock"
@@ -469,14 +480,18 @@ def warm_up(target: Target) -> None:
 
 
 def measure(targets: List[Target], users: int, duration: float, rounds: int, think_s: float,
-            tag: str) -> Dict[str, LevelResult]:
-    """Interleave the targets: ``rounds`` windows each, in rotating order (background load hits all alike)."""
+            tag: str, typed: bool = False) -> Dict[str, LevelResult]:
+    """Interleave the targets: ``rounds`` windows each, in rotating order (background load hits all alike).
+
+    ``typed``: customers type every answer instead of tapping the buttons.
+    """
     results: Dict[str, LevelResult] = {}
     window = duration / rounds
     for number in range(rounds):
         order = targets[number % len(targets):] + targets[:number % len(targets)]
         for target in order:
-            part = asyncio.run(run_level(target.url, target.conversations, users, window,
+            conversations = target.typed_conversations if typed else target.conversations
+            part = asyncio.run(run_level(target.url, conversations, users, window,
                                          f"{target.name}-{tag}-r{number}", think_s, seed=number))
             if target.name in results:
                 results[target.name].merge(part)
@@ -506,6 +521,12 @@ def verdicts(report: Dict[str, Any], users: List[int]) -> List[Tuple[str, bool, 
             ratio = mine / stock if stock else 0.0
             out.append((f"{name}/stock messages per second at {level} users >= 1.0", ratio >= 1.0,
                         f"{mine:g} / {stock:g} = {ratio:.2f}"))
+        typed, stock_typed = targets[name].get("typed"), targets["stock"].get("typed")
+        if typed and stock_typed:
+            mine, stock = typed["messages_per_s"] or 0.0, stock_typed["messages_per_s"] or 0.0
+            ratio = mine / stock if stock else 0.0
+            out.append((f"{name}/stock messages per second at {typed['users']} users, every answer typed "
+                        "(no button payloads) >= 1.0", ratio >= 1.0, f"{mine:g} / {stock:g} = {ratio:.2f}"))
     for name in ("embedded", "prod"):
         if name not in targets:
             continue
@@ -559,6 +580,15 @@ def write_reports(report: Dict[str, Any], prefix: Path, users: List[int]) -> str
         for name, data in report["targets"].items():
             if data.get("paced"):
                 lines.append(_row(name, data["paced"]["users"], data["paced"]))
+    if any(data.get("typed") for data in report["targets"].values()):
+        lines += ["", "## Every answer typed instead of tapped (no think time)", "",
+                  "Button payloads skip the NLU pipeline (`loginhelp/rasa_launch.py`). Here the simulated "
+                  "customers type every answer (\"still not working\", \"no\", an email address in a "
+                  "sentence), so every message goes through spaCy, DIET and the linear blend. The stock "
+                  "assistant's conversations are typed in both runs.", "", *header]
+        for name, data in report["targets"].items():
+            if data.get("typed"):
+                lines.append(_row(name, data["typed"]["users"], data["typed"]))
     lines += ["", "## Work and memory", "",
               "| target | work per message | peak memory (VmHWM incl. children) | start-up |", "|---|---|---|---:|"]
     for name, data in report["targets"].items():
@@ -579,6 +609,8 @@ def write_reports(report: Dict[str, Any], prefix: Path, users: List[int]) -> str
         rows = [(level, row) for level, row in data["levels"].items()]
         if data.get("paced"):
             rows.append((f"{data['paced']['users']} paced", data["paced"]))
+        if data.get("typed"):
+            rows.append((f"{data['typed']['users']} typing", data["typed"]))
         for level, row in rows:
             for sample in (row["error_samples"] + row["off_script_samples"])[:3]:
                 samples.append(f"* {name} at {level} users: `{sample}`")
@@ -609,6 +641,9 @@ def main(argv: Optional[List[str]] = None) -> int:
                         help="mean think time of the extra paced run at 10 users, 0 to skip (default 2)")
     parser.add_argument("--paced-duration", type=float, default=40.0,
                         help="measured seconds per target of the paced run (default 40: ~200 messages)")
+    parser.add_argument("--typed-users", type=int, default=10,
+                        help="users of the extra run where customers type every answer instead of tapping "
+                             "buttons, 0 to skip (default 10)")
     parser.add_argument("--targets", default="stock,embedded,prod",
                         help="which targets (default stock,embedded,prod)")
     parser.add_argument("--out", default=str(RESULTS / "load"), help="report prefix (default bench/results/load)")
@@ -668,11 +703,21 @@ def main(argv: Optional[List[str]] = None) -> int:
                 row = paced[name]
                 print(f"   {name:<14}  10 users, {args.think:g} s think time: {row['messages_per_s']:>6} msg/s  "
                       f"p50 {fmt(row['p50_ms'])} ms  p95 {fmt(row['p95_ms'])} ms  errors {row['errors']}", flush=True)
+        typed: Dict[str, Any] = {}
+        if args.typed_users > 0:
+            results = measure(targets, args.typed_users, args.duration, args.rounds, 0.0, "typed", typed=True)
+            for name, result in results.items():
+                typed[name] = result.summary()
+                senders[name] += result.senders
+                row = typed[name]
+                print(f"   {name:<14} {args.typed_users:>3} users, typed answers: {row['messages_per_s']:>6} msg/s  "
+                      f"p50 {fmt(row['p50_ms'])} ms  p95 {fmt(row['p95_ms'])} ms  errors {row['errors']}  "
+                      f"off script {row['off_script']}", flush=True)
         for target in targets:
             memory = {server: peak_memory_mb(pid) for server, pid in target.servers().items()}
             report["targets"][target.name] = {
                 "description": target.description, "startup_s": startup[target.name], "levels": levels[target.name],
-                "paced": paced.get(target.name), "memory": memory, "work": target.work(senders[target.name]),
+                "paced": paced.get(target.name), "typed": typed.get(target.name), "memory": memory, "work": target.work(senders[target.name]),
             }
             print(f"   {target.name} peak memory: "
                   + ", ".join(f"{s} {m['vmhwm_with_children_mb']:g} MB" for s, m in memory.items()), flush=True)
