@@ -219,3 +219,27 @@ def test_stored_events_deserialise_as_before(resolvers: Dict[str, Any]) -> None:
     events = [SessionStarted(), ActionExecuted("action_listen"), UserUttered("hi", {"name": "greet"}),
               SlotSet("platform", "web"), BotUttered("hello", {"buttons": [{"title": "a", "payload": "/a"}]})]
     assert [Event.from_parameters(e.as_dict()) for e in events] == events
+
+
+# -- garbage collector ------------------------------------------------------------------
+
+
+async def test_the_loaded_model_is_frozen_out_of_the_collector(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    import rasa.core.run
+
+    loaded = [object() for _ in range(1000)]  # stands for the agent Rasa's loader returns
+
+    async def load_agent_on_start(*args: Any, **kwargs: Any) -> Any:
+        return loaded
+
+    monkeypatch.setattr(rasa.core.run, "load_agent_on_start", load_agent_on_start)
+    gc.unfreeze()
+    try:
+        rasa_launch.freeze_after_loading_the_model()
+        assert rasa.core.run.load_agent_on_start is not load_agent_on_start
+        assert await rasa.core.run.load_agent_on_start("model", None, None, app=None, loop=None) is loaded
+        assert gc.get_freeze_count() > 1000  # everything alive at that point, the agent included
+    finally:
+        gc.unfreeze()
