@@ -28,7 +28,7 @@ trap cleanup INT TERM EXIT
   > var/log/actions.log 2>&1 &
 pids+=($!)
 
-# loginhelp.rasa_launch is `rasa` with its action-response validation made cheap.
+# loginhelp.rasa_launch is `rasa` with three run-time changes that save CPU per turn (see that file).
 .venv/bin/python -m loginhelp.rasa_launch run --model models/loginhelp.tar.gz --port "$RASA_PORT" \
   --credentials credentials.yml --endpoints endpoints.yml --cors "*" \
   > var/log/rasa.log 2>&1 &

@@ -203,7 +203,7 @@ done
 i=0
 for port in "${rasa_ports[@]}"; do
   i=$((i + 1))
-  # loginhelp.rasa_launch is `rasa` with its action-response validation made cheap (see that file).
+  # loginhelp.rasa_launch is `rasa` with three run-time changes that save CPU per turn (see that file).
   supervise "rasa-$i" env "${RASA_TF_THREADS[@]}" \
     .venv/bin/python -m loginhelp.rasa_launch run --model "$MODEL" --interface "$RASA_BIND" \
     --port "$port" --credentials credentials.yml --endpoints deploy/endpoints.prod.yml --cors "$PROD_CORS"
