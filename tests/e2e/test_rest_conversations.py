@@ -70,6 +70,24 @@ def test_browser_branch_escalates_to_a_prefilled_ticket(stack):
     assert "can't find ticket" in texts(stranger) and "open and waiting" not in texts(stranger)
 
 
+@pytest.mark.parametrize("message, contact", [
+    ("please open a ticket, my email is mia.k@example.com", "mia.k@example.com"),
+    ("could you raise a ticket? my phone is +44 7911 123456", "+447911123456"),
+])
+def test_ticket_asked_for_with_the_contact_in_the_same_sentence(stack, message, contact):
+    """Typed, not tapped: the request opens the form and the contact is not asked again."""
+    sender = f"e2e-typed-{contact[-4:]}"
+    say = lambda text: texts(stack.send(sender, text, {"user_agent": CHROME_UA}))  # noqa: E731
+    asked = say(message)
+    assert "email address or phone number" not in asked
+    assert "what happens when you try to log in" in asked
+    replies = [say("the page reloads after i enter my password")]
+    while "Here's your ticket" not in replies[-1] and len(replies) < 6:  # error message, steps, screenshots
+        replies.append(say("/deny"))
+    assert "Here's your ticket" in replies[-1] and contact in replies[-1]
+    assert not any("email address or phone number" in reply for reply in replies)
+
+
 def test_volunteered_password_is_warned_about(stack):
     replies = stack.send("e2e-secret", "my password is Tr0ub4dor&3 and it still fails")
     assert "never share your password" in texts(replies)
