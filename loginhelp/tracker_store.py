@@ -149,6 +149,7 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self._statements = _EventStatements(self.SQLEvent.__table__)
         if self.engine.dialect.name == "sqlite":
             self._tune_sqlite()
 
@@ -179,13 +180,6 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         self.sessionmaker = sa.orm.sessionmaker(bind=engine)
 
     # -- reading and writing -------------------------------------------------------------
-
-    @property
-    def _statements(self) -> "_EventStatements":
-        statements = self.__dict__.get("_event_statements")
-        if statements is None:
-            statements = self.__dict__["_event_statements"] = _EventStatements(self.SQLEvent.__table__)
-        return statements
 
     async def _retrieve(self, sender_id: Text, fetch_events_from_all_sessions: bool
                         ) -> Optional[DialogueStateTracker]:
