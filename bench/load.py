@@ -509,6 +509,14 @@ def fmt(value: Any) -> str:
     return "-" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
 
 
+def _throughput_verdict(label: str, mine: Optional[Dict[str, Any]],
+                        stock: Optional[Dict[str, Any]]) -> Tuple[str, bool, str]:
+    """PASS when a target's messages per second are at least the stock assistant's in the same run."""
+    ours, theirs = (mine or {}).get("messages_per_s") or 0.0, (stock or {}).get("messages_per_s") or 0.0
+    ratio = ours / theirs if theirs else 0.0
+    return f"{label} >= 1.0", ratio >= 1.0, f"{ours:g} / {theirs:g} = {ratio:.2f}"
+
+
 def verdicts(report: Dict[str, Any], users: List[int]) -> List[Tuple[str, bool, str]]:
     targets = report["targets"]
     out: List[Tuple[str, bool, str]] = []
@@ -516,17 +524,13 @@ def verdicts(report: Dict[str, Any], users: List[int]) -> List[Tuple[str, bool, 
         if name not in targets or "stock" not in targets:
             continue
         for level in users:
-            mine = targets[name]["levels"].get(str(level), {}).get("messages_per_s") or 0.0
-            stock = targets["stock"]["levels"].get(str(level), {}).get("messages_per_s") or 0.0
-            ratio = mine / stock if stock else 0.0
-            out.append((f"{name}/stock messages per second at {level} users >= 1.0", ratio >= 1.0,
-                        f"{mine:g} / {stock:g} = {ratio:.2f}"))
+            out.append(_throughput_verdict(f"{name}/stock messages per second at {level} users",
+                                           targets[name]["levels"].get(str(level)),
+                                           targets["stock"]["levels"].get(str(level))))
         typed, stock_typed = targets[name].get("typed"), targets["stock"].get("typed")
         if typed and stock_typed:
-            mine, stock = typed["messages_per_s"] or 0.0, stock_typed["messages_per_s"] or 0.0
-            ratio = mine / stock if stock else 0.0
-            out.append((f"{name}/stock messages per second at {typed['users']} users, every answer typed "
-                        "(no button payloads) >= 1.0", ratio >= 1.0, f"{mine:g} / {stock:g} = {ratio:.2f}"))
+            out.append(_throughput_verdict(f"{name}/stock messages per second at {typed['users']} users, "
+                                           "every answer typed (no button payloads)", typed, stock_typed))
     for name in ("embedded", "prod"):
         if name not in targets:
             continue
@@ -717,7 +721,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             memory = {server: peak_memory_mb(pid) for server, pid in target.servers().items()}
             report["targets"][target.name] = {
                 "description": target.description, "startup_s": startup[target.name], "levels": levels[target.name],
-                "paced": paced.get(target.name), "typed": typed.get(target.name), "memory": memory, "work": target.work(senders[target.name]),
+                "paced": paced.get(target.name), "typed": typed.get(target.name), "memory": memory,
+                "work": target.work(senders[target.name]),
             }
             print(f"   {target.name} peak memory: "
                   + ", ".join(f"{s} {m['vmhwm_with_children_mb']:g} MB" for s, m in memory.items()), flush=True)

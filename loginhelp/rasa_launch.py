@@ -46,6 +46,8 @@ import gc
 import sys
 from typing import Any, Callable, Dict, Optional, Text
 
+import jsonschema
+
 #: What ``RegexMessageHandler`` names as the extractor of payload entities.
 PAYLOAD_EXTRACTOR = "RegexMessageHandler"
 
@@ -54,8 +56,6 @@ class ActionResponseValidator:
     """Rasa's action-response schema, checked event by event against the schema of its type."""
 
     def __init__(self, schema: Dict[str, Any]) -> None:
-        import jsonschema
-
         cls = jsonschema.validators.validator_for(schema)
         cls.check_schema(schema)
         event_schema = schema["properties"]["events"]["items"]
@@ -67,8 +67,6 @@ class ActionResponseValidator:
         self._outline = cls(outline)  # everything but the per-type part
 
     def validate(self, result: Dict[str, Any]) -> None:
-        import jsonschema
-
         self._outline.validate(result)  # shape, the events list, each event's common fields
         events = result.get("events") if isinstance(result, dict) else None
         for event in events if isinstance(events, list) else []:
@@ -79,7 +77,6 @@ class ActionResponseValidator:
 
 
 def validate_action_responses_by_event_type() -> None:
-    import jsonschema
     from rasa.core.actions.action import RemoteAction
 
     @functools.lru_cache(maxsize=1)

@@ -125,7 +125,8 @@ def parsers(processor: MessageProcessor, monkeypatch: pytest.MonkeyPatch) -> Dic
     monkeypatch.setattr(MessageProcessor, "_parse_message_with_graph", original)  # undone after the test
     rasa_launch.parse_button_payloads_without_nlu()
     patched = MessageProcessor._parse_message_with_graph
-    return {"pipeline": lambda m: original(processor, m, _tracker()), "direct": lambda m: patched(processor, m, _tracker())}
+    return {"pipeline": lambda m: original(processor, m, _tracker()),
+            "direct": lambda m: patched(processor, m, _tracker())}
 
 
 def _tracker() -> Any:
