@@ -14,7 +14,9 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import playbook
+from actions.answers import step_answer
 from actions.channel_context import client_info, clock_skew_seconds, describe_skew, platform_from_device
+from loginhelp.security.secrets import INTENT_BEFORE_SECRET_KEY, SHARE_SECRET_INTENT
 
 CLOCK_SKEW_LIMIT_S = 30
 
@@ -83,6 +85,148 @@ def url_verdict(dispatcher: CollectingDispatcher, url: Optional[str]) -> None:
     dispatcher.utter_message(response=response, url=url.strip())
 
 
+def latest_intent(tracker: Tracker) -> Optional[str]:
+    """The intent of the latest message; under ``share_secret``, what the rest of it asked."""
+    message = tracker.latest_message or {}
+    name = (message.get("intent") or {}).get("name")
+    if name == SHARE_SECRET_INTENT:
+        return (message.get(INTENT_BEFORE_SECRET_KEY) or {}).get("name") or name
+    return name
+
+
+def _step_index(tracker: Tracker) -> int:
+    return int(tracker.get_slot("step") or 0)
+
+
+def _tried(tracker: Tracker, plan: List[str], indices: List[int]) -> List[EventType]:
+    """Add the steps at ``indices`` of ``plan`` to ``steps_tried``."""
+    book = playbook.load()
+    tried = list(tracker.get_slot("steps_tried") or [])
+    for index in indices:
+        if 0 <= index < len(plan):
+            title = book.steps[plan[index]].title
+            if title not in tried:
+                tried.append(title)
+    return [SlotSet("steps_tried", tried)]
+
+
+def _first_untried(plan: List[str], start: int, done: List[str]) -> int:
+    index = start
+    while index < len(plan) and plan[index] in done:
+        index += 1
+    return index
+
+
+def open_branch(dispatcher: CollectingDispatcher, tracker: Tracker, branch: str) -> List[EventType]:
+    """Start ``branch`` from its first step the customer has not already done."""
+    book = playbook.load()
+    plan = book.plan_for_branch(branch)
+    done = book.steps_said_done(tracker.latest_message.get("text") or "", plan)
+    index = _first_untried(plan, 0, done)
+    if branch == "phishing":
+        url_verdict(dispatcher, next(tracker.get_latest_entity_values("url"), None))
+    if index > 0:
+        dispatcher.utter_message(response="utter_skip_tried")
+    tried = [book.steps[sid].title for sid in plan[:index]]
+    return [SlotSet("steps_tried", tried)] + present_step(dispatcher, tracker, branch, plan, index)
+
+
+def step_failed(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
+    """The step shown did not help: note it (and any the message says are done), go on."""
+    book = playbook.load()
+    branch = tracker.get_slot("branch")
+    plan = list(tracker.get_slot("plan") or [])
+    index = _step_index(tracker)
+    if tracker.get_slot("pending") == TICKET_OFFER or index >= len(plan):
+        return present_step(dispatcher, tracker, branch, plan, len(plan))
+    done = book.steps_said_done(tracker.latest_message.get("text") or "", plan[index + 1:])
+    next_index = _first_untried(plan, index + 1, done)
+    skipped = list(range(index, next_index))
+    if next_index > index + 1 and next_index < len(plan):
+        dispatcher.utter_message(response="utter_skip_tried")
+    return _tried(tracker, plan, skipped) + present_step(dispatcher, tracker, branch, plan, next_index)
+
+
+def answer_to_step(tracker: Tracker) -> Optional[str]:
+    """problem_solved or still_broken as the words of the latest message say, if
+    they say: "I already did that" about the step on screen means it did not help."""
+    text = (tracker.latest_message or {}).get("text") or ""
+    plan = list(tracker.get_slot("plan") or [])
+    index = _step_index(tracker)
+    if 0 <= index < len(plan) and playbook.load().steps_said_done(text, plan[index:index + 1]):
+        return "still_broken"
+    return step_answer(text)
+
+
+def in_branch(tracker: Tracker) -> bool:
+    """A branch is under way: its steps were shown and not yet solved or filed."""
+    return bool(tracker.get_slot("branch") and tracker.get_slot("plan")) and tracker.get_slot("pending") in {
+        STEP_FEEDBACK, BROWSER_CHOICE, TICKET_OFFER,
+    }
+
+
+def respond_to_problem(dispatcher: CollectingDispatcher, tracker: Tracker, intent: Optional[str]) -> List[EventType]:
+    """A message naming a problem, read in context: it continues the branch under
+    way when it is about that branch, switches (saying so) when it is about
+    another, and opens its branch otherwise."""
+    book = playbook.load()
+    branch = book.branch_for_intent.get(intent or "")
+    if branch is None:
+        dispatcher.utter_message(response="utter_no_active_problem")
+        return [SlotSet("pending", None)]
+    if in_branch(tracker):
+        current = tracker.get_slot("branch")
+        if book.belongs_to(branch, current):
+            if tracker.get_slot("pending") == BROWSER_CHOICE:
+                return present_step(dispatcher, tracker, current, list(tracker.get_slot("plan")), _step_index(tracker))
+            return step_failed(dispatcher, tracker)
+        dispatcher.utter_message(response="utter_switch_branch")
+    return open_branch(dispatcher, tracker, branch)
+
+
+SETUP_ENTITIES = {"platform", "device", "browser"}
+
+
+def _setup_entities(tracker: Tracker) -> set:
+    """Platform, device or browser entities in the latest message."""
+    entities = {e.get("entity") for e in (tracker.latest_message or {}).get("entities") or []}
+    return entities & SETUP_ENTITIES
+
+
+def _slot_before_latest_message(tracker: Tracker, name: str) -> Any:
+    """A slot's value as it was before the latest message set anything."""
+    seen_user = False
+    for event in reversed(tracker.events or []):
+        if event.get("event") == "user":
+            seen_user = True
+        elif seen_user and event.get("event") == "slot" and event.get("name") == name:
+            return event.get("value")
+    return None if seen_user else tracker.get_slot(name)
+
+
+def detail_given(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
+    """A platform, device or browser given after a step: the step for it, if it has one."""
+    book = playbook.load()
+    branch = tracker.get_slot("branch")
+    plan = list(tracker.get_slot("plan") or [])
+    index = _step_index(tracker)
+    if 0 <= index < len(plan):
+        step = book.steps[plan[index]]
+        before = book.response_for(
+            step,
+            _slot_before_latest_message(tracker, "browser") or client_info(tracker).browser,
+            _slot_before_latest_message(tracker, "platform")
+            or platform_from_device(_slot_before_latest_message(tracker, "device"))
+            or client_info(tracker).platform,
+        )
+        now = book.response_for(step, known_browser(tracker), known_platform(tracker))
+        if now and now != before:
+            return present_step(dispatcher, tracker, branch, plan, index)
+    dispatcher.utter_message(response="utter_noted")
+    dispatcher.utter_message(response="utter_did_that_help")
+    return []
+
+
 class ActionStartBranch(Action):
     """Open the branch of the guide that the customer's message points to."""
 
@@ -92,21 +236,11 @@ class ActionStartBranch(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
-        book = playbook.load()
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        branch = book.branch_for_intent.get(intent or "")
-        if branch is None:
-            dispatcher.utter_message(response="utter_no_active_problem")
-            return [SlotSet("pending", None)]
-        if branch == "phishing":
-            url_verdict(dispatcher, next(tracker.get_latest_entity_values("url"), None))
-        return [SlotSet("steps_tried", [])] + present_step(
-            dispatcher, tracker, branch, book.plan_for_branch(branch), 0
-        )
+        return respond_to_problem(dispatcher, tracker, latest_intent(tracker))
 
 
 class ActionContinueBranch(Action):
-    """The last step did not help (or the browser is now known): go on."""
+    """An answer to the step under way: it failed, or the browser or platform is now known."""
 
     def name(self) -> Text:
         return "action_continue_branch"
@@ -114,25 +248,25 @@ class ActionContinueBranch(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
-        book = playbook.load()
         branch = tracker.get_slot("branch")
         plan = list(tracker.get_slot("plan") or [])
         if not branch or not plan:
             dispatcher.utter_message(response="utter_no_active_problem")
             return []
-        index = int(tracker.get_slot("step") or 0)
         pending = tracker.get_slot("pending")
         if pending == BROWSER_CHOICE:
-            return present_step(dispatcher, tracker, branch, plan, index)
-        events: List[EventType] = []
-        if pending == STEP_FEEDBACK and 0 <= index < len(plan):
-            tried = list(tracker.get_slot("steps_tried") or [])
-            title = book.steps[plan[index]].title
-            if title not in tried:
-                tried.append(title)
-            events.append(SlotSet("steps_tried", tried))
-        next_index = index + 1 if pending != TICKET_OFFER else len(plan)
-        return events + present_step(dispatcher, tracker, branch, plan, next_index)
+            return present_step(dispatcher, tracker, branch, plan, _step_index(tracker))
+        if latest_intent(tracker) == "inform" and pending == STEP_FEEDBACK:
+            if _setup_entities(tracker):
+                return detail_given(dispatcher, tracker)
+            answer = answer_to_step(tracker)
+            if answer == "problem_solved":
+                return close_case(dispatcher)
+            if answer is None:
+                dispatcher.utter_message(response="utter_noted")
+                dispatcher.utter_message(response="utter_did_that_help")
+                return []
+        return step_failed(dispatcher, tracker)
 
 
 class ActionRouteTriage(Action):
@@ -155,7 +289,10 @@ class ActionRouteTriage(Action):
         return reset + present_step(dispatcher, tracker, branch, plan, 0)
 
 
-def _closed_case() -> List[EventType]:
+def close_case(dispatcher: CollectingDispatcher) -> List[EventType]:
+    """The customer is back in: say so and forget the diagnosis."""
+    dispatcher.utter_message(response="utter_problem_solved")
+    dispatcher.utter_message(response="utter_anything_else")
     return [
         SlotSet("branch", None),
         SlotSet("plan", None),
@@ -174,9 +311,7 @@ class ActionCloseCase(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
-        dispatcher.utter_message(response="utter_problem_solved")
-        dispatcher.utter_message(response="utter_anything_else")
-        return _closed_case()
+        return close_case(dispatcher)
 
 
 class ActionDeclineTicket(Action):

@@ -5,16 +5,20 @@ or add steps without touching the dialogue code; the actions only walk a plan.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, FrozenSet, List, Optional, Pattern, Tuple
 
 import yaml
 
 PLAYBOOK_FILE = Path(__file__).with_name("playbook.yml")
 GENERAL_BRANCH = "general"
 OTHER_BROWSER = "other"
+# A clause with one of these words does not say a step was done.
+_NEGATION = re.compile(r"\b(not|never|no|don.?t|doesn.?t|didn.?t|haven.?t|hasn.?t|can.?t|cannot|won.?t|without)\b")
+_CLAUSES = re.compile(r"[.;!?\n]+|,\s*(?:but|and)?\s*|\s+but\s+")
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,14 @@ class Step:
     title: str
     variant: Optional[str] = None  # "browser" or "platform"
     check_clock: bool = False  # compare the widget's clock with ours (2FA time sync)
+    done: Tuple[Pattern, ...] = field(default=(), compare=False)
+    unavailable: Tuple[Pattern, ...] = field(default=(), compare=False)
+
+    def said_done(self, clause: str) -> bool:
+        """Whether ``clause`` (lower case) says this step was done or cannot be done."""
+        if any(p.search(clause) for p in self.unavailable):
+            return True
+        return not _NEGATION.search(clause) and any(p.search(clause) for p in self.done)
 
 
 @dataclass(frozen=True)
@@ -33,6 +45,7 @@ class Playbook:
     official_domains: Tuple[str, ...]
     branch_for_intent: Dict[str, str]
     branches: Dict[str, Tuple[str, ...]]
+    related: Dict[str, FrozenSet[str]]
     symptom_branch: Dict[str, str]
     on_phone: Dict[str, str]
     on_web: Dict[str, str]
@@ -43,6 +56,15 @@ class Playbook:
 
     def plan_for_branch(self, branch: str) -> List[str]:
         return list(self.branches[branch])
+
+    def belongs_to(self, branch: str, current: Optional[str]) -> bool:
+        """Whether a message about ``branch`` is about the ``current`` branch too."""
+        return branch == current or branch in self.related.get(current or "", frozenset())
+
+    def steps_said_done(self, text: str, plan: List[str]) -> List[str]:
+        """The steps of ``plan`` that ``text`` says are already done (or impossible)."""
+        clauses = [c for c in _CLAUSES.split(text.lower()) if c.strip()]
+        return [sid for sid in plan if any(self.steps[sid].said_done(c) for c in clauses)]
 
     def branch_for_triage(self, symptom: Optional[str], platform: Optional[str]) -> str:
         """The branch a triage answer leads to; the platform wins over a mismatched symptom."""
@@ -85,8 +107,13 @@ def _tuple(items) -> Tuple[str, ...]:
     return tuple(str(i) for i in (items or []))
 
 
+def _patterns(items) -> Tuple[Pattern, ...]:
+    return tuple(re.compile(p, re.IGNORECASE) for p in items or ())
+
+
 def parse(raw: dict) -> Playbook:
     """Build a Playbook and refuse one that points at unknown steps or branches."""
+    said = raw.get("said") or {}
     steps = {
         sid: Step(
             id=sid,
@@ -94,6 +121,8 @@ def parse(raw: dict) -> Playbook:
             title=s["title"],
             variant=s.get("variant"),
             check_clock=bool(s.get("check_clock", False)),
+            done=_patterns((said.get(sid) or {}).get("done")),
+            unavailable=_patterns((said.get(sid) or {}).get("unavailable")),
         )
         for sid, s in raw["steps"].items()
     }
@@ -102,6 +131,7 @@ def parse(raw: dict) -> Playbook:
         official_domains=_tuple(raw["official_domains"]),
         branch_for_intent=dict(raw["branch_for_intent"]),
         branches={b: _tuple(s) for b, s in raw["branches"].items()},
+        related={b: frozenset(_tuple(r)) for b, r in (raw.get("related") or {}).items()},
         symptom_branch=dict(triage["symptom_branch"]),
         on_phone=dict(triage.get("on_phone") or {}),
         on_web=dict(triage.get("on_web") or {}),
@@ -116,8 +146,10 @@ def parse(raw: dict) -> Playbook:
         for sid in plan
         if sid not in steps
     ]
+    problems += [f"unknown step {sid!r} in said" for sid in said if sid not in steps]
     known = set(book.branches) | {GENERAL_BRANCH}
-    for name in list(book.branch_for_intent.values()) + list(book.symptom_branch.values()):
+    related = [b for branch, others in book.related.items() for b in (branch, *others)]
+    for name in list(book.branch_for_intent.values()) + list(book.symptom_branch.values()) + related:
         if name not in known:
             problems.append(f"unknown branch {name!r}")
     if problems:

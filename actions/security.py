@@ -1,18 +1,22 @@
 """Advice when a customer volunteers a secret.
 
 The assistant never asks for passwords or codes; when one is typed anyway it
-explains why not to share it and what to do if it was real, then returns to the
-question it was waiting on.
+explains why not to share it and what to do if it was real. When the rest of the
+message describes a problem ("the code 123456 is rejected") the customer is then
+helped with it; otherwise the assistant returns to the question it was waiting on.
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, Iterable, List, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from loginhelp.security.secrets import PASSWORD, TWOFA_CODE, secret_kinds
+from actions import playbook
+from actions.branches import STEP_FEEDBACK, in_branch, latest_intent, respond_to_problem, step_failed
+from loginhelp.security.secrets import PASSWORD, SECRET_KINDS_KEY, TWOFA_CODE, redact, secret_kinds
 
 _ADVICE = {
     "password": "utter_secret_password",
@@ -20,12 +24,20 @@ _ADVICE = {
     "seed_phrase": "utter_secret_seed_phrase",
     "private_key": "utter_secret_private_key",
 }
+# Fewer words than this besides the secret ("my password is X") describe no problem.
+MIN_PROBLEM_WORDS = 4
+_STEP_FAILED_INTENTS = {"still_broken", "deny"}
+_REDACTED = re.compile(r"\[redacted [^\]]*\]")
 
 
 def warn_about(dispatcher: CollectingDispatcher, kinds: Iterable[str]) -> None:
     """Say, for each kind of secret, why not to share it and what to do now."""
     for kind in kinds:
         dispatcher.utter_message(response=_ADVICE.get(kind, "utter_secret_password"))
+
+
+def words_besides_secrets(text: str) -> int:
+    return len(_REDACTED.sub(" ", redact(text)).split())
 
 
 class ActionWarnSecret(Action):
@@ -36,11 +48,20 @@ class ActionWarnSecret(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
         message = tracker.latest_message or {}
-        kinds = message.get("secret_kinds") or secret_kinds(message.get("text") or "")
+        text = message.get("text") or ""
+        kinds = message.get(SECRET_KINDS_KEY) or secret_kinds(text)
         if not kinds:
             # The classifier saw a secret the patterns did not: warn about both.
             kinds = [PASSWORD, TWOFA_CODE]
         warn_about(dispatcher, kinds)
-        if tracker.get_slot("pending") == "step_feedback" and not tracker.active_loop_name:
+        if tracker.active_loop_name:
+            return []
+        intent = latest_intent(tracker)
+        says_more = words_besides_secrets(text) >= MIN_PROBLEM_WORDS
+        if says_more and intent in playbook.load().branch_for_intent:
+            return respond_to_problem(dispatcher, tracker, intent)
+        if says_more and intent in _STEP_FAILED_INTENTS and in_branch(tracker):
+            return step_failed(dispatcher, tracker)
+        if tracker.get_slot("pending") == STEP_FEEDBACK:
             dispatcher.utter_message(response="utter_did_that_help")
         return []

@@ -8,11 +8,13 @@ spools it and files it later).
 """
 from __future__ import annotations
 
+import functools
 import json
 import logging
+import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Callable, Dict, List, Optional, Text
 
 import yaml
 from rasa_sdk import Action, Tracker
@@ -36,6 +38,11 @@ NONE = "none"  # what the "no message" / "nothing else" / "no screenshots" butto
 NO_ERROR_MESSAGE = "No error message shown"
 NOTHING_TRIED = "Nothing tried yet"
 MAX_CONTACT_ATTEMPTS = 3
+MAX_DECLINE_WORDS = 4
+# "Samsung S23 with the app 3.9.1": the app or browser version given with the device.
+VERSION_IN_TEXT = re.compile(
+    r"\b(?:coinex\s+)?(?:app|chrome|firefox|safari|edge|brave|opera)\b\D{0,12}\d+(?:\.\d+)+", re.IGNORECASE
+)
 STATUS_TEXT = {
     "open": "open and waiting for a support agent",
     "in_progress": "being worked on by a support agent",
@@ -86,6 +93,19 @@ def opening_message(tracker: Tracker) -> Optional[str]:
     return None
 
 
+def _steps_shown(tracker: Tracker) -> List[str]:
+    """The steps that did not help, and the one on screen when support was asked for."""
+    tried = list(tracker.get_slot("steps_tried") or [])
+    plan = list(tracker.get_slot("plan") or [])
+    step = tracker.get_slot("step")
+    index = int(step) if step is not None else -1
+    if tracker.get_slot("pending") == "step_feedback" and 0 <= index < len(plan):
+        title = playbook.load().steps[plan[index]].title
+        if title not in tried:
+            tried.append(title)
+    return tried
+
+
 def refuse_secret(value: Any, dispatcher: CollectingDispatcher) -> bool:
     """Tell the customer and return True when ``value`` holds a secret."""
     kinds = secret_kinds(str(value or ""))
@@ -94,6 +114,20 @@ def refuse_secret(value: Any, dispatcher: CollectingDispatcher) -> bool:
     dispatcher.utter_message(response="utter_ticket_secret_refused")
     warn_about(dispatcher, kinds)
     return True
+
+
+def answered(validate: Callable) -> Callable:
+    """Validate a slot only when it holds an answer: a ``None`` was set by an action
+    (the form's reset), not typed by the customer, and deserves no complaint."""
+    slot = validate.__name__[len("validate_"):]
+
+    @functools.wraps(validate)
+    def wrapper(self, value, dispatcher, tracker, domain):
+        if value is None:
+            return {slot: None}
+        return validate(self, value, dispatcher, tracker, domain)
+
+    return wrapper
 
 
 class ActionTicketStart(Action):
@@ -118,6 +152,7 @@ class ActionTicketStart(Action):
         description = opening_message(tracker)
         if description:
             prefill["ticket_description"] = description
+        steps_shown = _steps_shown(tracker)
         info = client_info(tracker)
         device = tracker.get_slot("device") or info.device
         if device:
@@ -126,7 +161,7 @@ class ActionTicketStart(Action):
             prefill["ticket_browser_version"] = info.browser_version
         dispatcher.utter_message(response="utter_ticket_intro")
         return (
-            [SlotSet("pending", None)]
+            [SlotSet("pending", None), SlotSet("steps_tried", steps_shown)]
             + _cleared_ticket()
             + [SlotSet(slot, value) for slot, value in prefill.items()]
         )
@@ -144,16 +179,30 @@ class ActionAskTicketStepsTried(Action):
         noted = list(tracker.get_slot("steps_tried") or [])
         if noted:
             listed = "\n".join(f"• {step}" for step in noted)
-            text = f"I've noted what you tried with me:\n{listed}\nAnything else you tried?"
-            button = {"title": "Nothing else", "payload": "/deny"}
+            dispatcher.utter_message(response="utter_ask_ticket_steps_tried_noted", steps=listed)
         else:
-            text = "What have you already tried to fix it?"
-            button = {"title": "Nothing yet", "payload": "/deny"}
-        dispatcher.utter_message(text=text, buttons=[button])
+            dispatcher.utter_message(response="utter_ask_ticket_steps_tried")
         return []
 
 
+def declined(tracker: Tracker) -> bool:
+    """A short no ("no", "nothing else", "no screenshots", the button): nothing to add.
+    A longer answer that starts with no ("no error, it just spins") is an answer."""
+    message = tracker.latest_message or {}
+    intent = (message.get("intent") or {}).get("name")
+    return intent == "deny" and len((message.get("text") or "").split()) <= MAX_DECLINE_WORDS
+
+
+def contact_in_message(tracker: Tracker) -> Optional[str]:
+    """An email or phone number found anywhere in the latest message."""
+    return next(tracker.get_latest_entity_values("email"), None) or next(
+        tracker.get_latest_entity_values("phone"), None
+    )
+
+
 class ValidateTicketForm(FormValidationAction):
+    """Each validator runs only on an answer (see ``answered``)."""
+
     def name(self) -> Text:
         return "validate_ticket_form"
 
@@ -178,13 +227,14 @@ class ValidateTicketForm(FormValidationAction):
         dispatcher.utter_message(response="utter_ticket_screenshot_received", count=len(shots))
         return {"ticket_screenshots": shots}
 
+    @answered
     def validate_ticket_contact(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
         if refuse_secret(value, dispatcher):
             return {"ticket_contact": None}
         try:
-            contact = normalise_contact(str(value))
+            contact = normalise_contact(str(contact_in_message(tracker) or value))
         except InvalidContact as invalid:
             attempts = int(tracker.get_slot("ticket_contact_attempts") or 0) + 1
             dispatcher.utter_message(response="utter_ticket_contact_invalid", reason=invalid.reason)
@@ -206,34 +256,44 @@ class ValidateTicketForm(FormValidationAction):
             return {slot: None}
         return {slot: text}
 
+    @answered
     def validate_ticket_description(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
         return self._free_text("ticket_description", value, dispatcher)
 
+    @answered
     def validate_ticket_error_message(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        if value == NONE:
+        if value == NONE or declined(tracker):
             return {"ticket_error_message": NO_ERROR_MESSAGE}
         return self._free_text("ticket_error_message", value, dispatcher)
 
+    @answered
     def validate_ticket_steps_tried(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
         if isinstance(value, list):
             return {"ticket_steps_tried": value}
         noted = list(tracker.get_slot("steps_tried") or [])
-        if value == NONE:
+        if value == NONE or declined(tracker):
             return {"ticket_steps_tried": noted or [NOTHING_TRIED]}
         extra = self._free_text("ticket_steps_tried", value, dispatcher)["ticket_steps_tried"]
         return {"ticket_steps_tried": None if extra is None else noted + [extra]}
 
+    @answered
     def validate_ticket_device(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        return self._free_text("ticket_device", value, dispatcher)
+        result = self._free_text("ticket_device", value, dispatcher)
+        version = VERSION_IN_TEXT.search(str(value))
+        if result["ticket_device"] and version and not tracker.get_slot("ticket_browser_version"):
+            result["ticket_browser_version"] = version.group().strip()
+        return result
 
+    @answered
     def validate_ticket_browser_version(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
         return self._free_text("ticket_browser_version", value, dispatcher)
 
+    @answered
     def validate_ticket_screenshots(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        if value == NONE:
-            current = tracker.get_slot("ticket_screenshots")
-            return {"ticket_screenshots": current if isinstance(current, list) else []}
-        return {"ticket_screenshots": value if isinstance(value, list) else []}
+        if isinstance(value, list):
+            return {"ticket_screenshots": value}
+        current = tracker.get_slot("ticket_screenshots")
+        return {"ticket_screenshots": current if isinstance(current, list) else []}
 
 
 def _summary_values(tracker: Tracker) -> Dict[str, str]:
@@ -366,7 +426,7 @@ class ActionTicketChange(Action):
         fields = ticket_fields()
         field = tracker.get_slot("ticket_field")
         if field not in fields:
-            words = set((tracker.latest_message.get("text") or "").lower().replace("-", " ").split())
+            words = set(re.findall(r"[a-z]+", (tracker.latest_message.get("text") or "").lower()))
             matches = [f for f, spec in fields.items() if words & set(spec["keywords"])]
             field = matches[0] if len(matches) == 1 else None
         if field is None:
@@ -382,6 +442,20 @@ class ActionTicketChange(Action):
         return events + [SlotSet("pending", "ticket_editing")]
 
 
+def form_was_active(tracker: Tracker, form: str) -> bool:
+    """Whether ``form`` was active when the latest message came (the cancel rule
+    deactivates it before this action runs)."""
+    if tracker.active_loop_name == form:
+        return True
+    seen_user = False
+    for event in reversed(tracker.events or []):
+        if event.get("event") == "user":
+            seen_user = True
+        elif seen_user and event.get("event") == "active_loop":
+            return event.get("name") == form
+    return False
+
+
 class ActionTicketCancel(Action):
     """Drop the ticket being gathered; nothing is stored."""
 
@@ -391,7 +465,7 @@ class ActionTicketCancel(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
-        gathering = tracker.active_loop_name == "ticket_form" or tracker.get_slot("pending") in {
+        gathering = form_was_active(tracker, "ticket_form") or tracker.get_slot("pending") in {
             "ticket_offer", "ticket_confirm", "ticket_duplicate", "ticket_change_field", "ticket_editing",
         } or any(tracker.get_slot(slot) for slot in ticket_fields())
         dispatcher.utter_message(response="utter_ticket_cancelled" if gathering else "utter_nothing_to_cancel")

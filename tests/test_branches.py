@@ -196,3 +196,64 @@ async def test_a_clock_within_30_seconds_is_not_mentioned():
     said, _, _ = await run(ActionStartBranch(), tracker_with_clock(3600, intent="browser_issue",
                                                                    slots={"browser": "chrome"}))
     assert "utter_clock_skew" not in said  # only the time-sync step looks at the clock
+
+
+# --- Context: how an answer is read depends on the step under way ---------------------
+LOST_2FA = {"branch": "twofa_lost", "plan": ["twofa_backup_codes", "twofa_reset_support"], "step": 0.0,
+            "pending": "step_feedback", "steps_tried": []}
+BROWSER = {"branch": "browser", "plan": ["clear_cache", "other_browser", "extensions"], "step": 0.0,
+           "pending": "step_feedback", "browser": "chrome", "steps_tried": []}
+
+
+async def test_a_message_about_the_branch_under_way_continues_it():
+    tracker = make_tracker(slots=LOST_2FA, intent="twofa_lost_access", text="I don't have backup codes")
+    said, state, _ = await run(ActionStartBranch(), tracker)
+    assert said == ["utter_step_twofa_reset_support", "utter_did_that_help"]
+    assert state["step"] == 1.0 and state["steps_tried"] == ["Tried the 2FA backup codes"]
+
+
+async def test_a_related_topic_continues_the_branch_instead_of_switching():
+    slots = {"branch": "account_locked", "plan": ["lock_explained", "lock_verification"], "step": 1.0,
+             "pending": "step_feedback"}
+    tracker = make_tracker(slots=slots, intent="kyc_verification",
+                           text="where do I send my passport photo and selfie?")
+    said, state, _ = await run(ActionStartBranch(), tracker)
+    assert said == ["utter_offer_ticket"] and state["branch"] == "account_locked"
+
+
+async def test_another_branch_switches_and_says_so():
+    tracker = make_tracker(slots=BROWSER, intent="twofa_code_rejected", text="now my 2fa code is wrong")
+    said, state, _ = await run(ActionStartBranch(), tracker)
+    assert said == ["utter_switch_branch", "utter_step_twofa_time_sync", "utter_did_that_help"]
+    assert state["branch"] == "twofa_code" and state["step"] == 0.0
+
+
+async def test_a_step_already_done_is_skipped_at_the_start():
+    tracker = make_tracker(slots={"browser": "chrome"}, intent="browser_issue",
+                           text="I already cleared the cache in Chrome, the login button still does nothing")
+    said, state, _ = await run(ActionStartBranch(), tracker)
+    assert said == ["utter_skip_tried", "utter_step_other_browser", "utter_did_that_help"]
+    assert state["step"] == 1.0 and state["steps_tried"] == ["Cleared the browser's cache and cookies"]
+
+
+async def test_a_step_not_done_is_not_skipped():
+    tracker = make_tracker(slots={"browser": "chrome"}, intent="browser_issue",
+                           text="i haven't cleared the cache yet, the page is blank")
+    said, _, _ = await run(ActionStartBranch(), tracker)
+    assert said == ["utter_step_clear_cache_chrome", "utter_did_that_help"]
+
+
+async def test_a_platform_named_after_the_generic_step_gives_its_version():
+    slots = {"branch": "twofa_code", "plan": ["twofa_time_sync", "twofa_code_delivery"], "step": 0.0,
+             "pending": "step_feedback", "platform": "android"}
+    tracker = make_tracker(slots=slots, intent="inform", text="android",
+                           entities=[{"entity": "platform", "value": "android"}])
+    tracker.events = [{"event": "user", "text": "android"}, {"event": "slot", "name": "platform", "value": "android"}]
+    said, state, _ = await run(ActionContinueBranch(), tracker)
+    assert said == ["utter_step_twofa_time_sync_android", "utter_did_that_help"] and state["step"] == 0.0
+
+
+async def test_a_detail_the_step_does_not_depend_on_is_noted():
+    tracker = make_tracker(slots={**BROWSER, "platform": "web"}, intent="inform", text="on my laptop")
+    said, state, _ = await run(ActionContinueBranch(), tracker)
+    assert said == ["utter_noted", "utter_did_that_help"] and state == {}

@@ -76,9 +76,55 @@ async def test_start_prefills_what_the_conversation_knows():
 async def test_steps_question_lists_the_noted_steps():
     tracker = make_tracker(slots={"steps_tried": ["Updated the app", "Reinstalled the app"]})
     _, _, dispatcher = await run(ActionAskTicketStepsTried(), tracker)
-    text = dispatcher.messages[0]["text"]
-    assert "• Updated the app" in text and "• Reinstalled the app" in text
-    assert dispatcher.messages[0]["buttons"] == [{"title": "Nothing else", "payload": "/deny"}]
+    assert responses(dispatcher) == ["utter_ask_ticket_steps_tried_noted"]
+    assert dispatcher.messages[0]["steps"] == "• Updated the app\n• Reinstalled the app"
+    _, _, dispatcher = await run(ActionAskTicketStepsTried(), make_tracker())
+    assert responses(dispatcher) == ["utter_ask_ticket_steps_tried"]
+
+
+async def test_support_asked_during_a_step_lists_that_step_as_tried():
+    tracker = make_tracker(
+        slots={"branch": "browser", "plan": ["clear_cache", "other_browser", "extensions"], "step": 1.0,
+               "pending": "step_feedback", "steps_tried": ["Cleared the browser's cache and cookies"]},
+        intent="contact_support", text="can i talk to a human")
+    _, state, _ = await run(ActionTicketStart(), tracker)
+    assert state["steps_tried"] == [
+        "Cleared the browser's cache and cookies", "Tried another browser and a private window"]
+
+
+def test_slots_reset_by_an_action_are_not_validated():
+    """The form's reset sets every field to None after the message: no complaint for those."""
+    for method in ("validate_ticket_contact", "validate_ticket_description", "validate_ticket_device",
+                   "validate_ticket_error_message", "validate_ticket_screenshots"):
+        result, said, _ = validate(method, None)
+        assert said == [] and list(result.values()) == [None]
+
+
+@pytest.mark.parametrize("text, entities, contact", [
+    ("my email is maria.lopez@example.org", [{"entity": "email", "value": "maria.lopez@example.org"}],
+     "maria.lopez@example.org"),
+    ("you can reach me at +44 7911 123456", [{"entity": "phone", "value": "+44 7911 123456"}], "+447911123456"),
+])
+def test_contact_comes_from_the_entity_in_a_sentence(text, entities, contact):
+    result, said, _ = validate("validate_ticket_contact", text, text=text, entities=entities)
+    assert said == [] and result["ticket_contact"] == contact
+
+
+@pytest.mark.parametrize("text, intent, stored", [
+    ("no", "deny", "No error message shown"),
+    ("/deny", "deny", "No error message shown"),
+    ("no error, it just spins", "deny", "no error, it just spins"),
+    ("it says session expired", "inform", "it says session expired"),
+])
+def test_error_message_in_natural_words(text, intent, stored):
+    result, said, _ = validate("validate_ticket_error_message", text, text=text, intent=intent)
+    assert said == [] and result["ticket_error_message"] == stored
+
+
+def test_device_answer_with_the_app_version_fills_both():
+    text = "Samsung S23 with the app 3.9.1"
+    result, said, _ = validate("validate_ticket_device", text, text=text, intent="inform")
+    assert said == [] and result == {"ticket_device": text, "ticket_browser_version": "app 3.9.1"}
 
 
 def validate(method: str, value, slots=None, **tracker_kwargs):

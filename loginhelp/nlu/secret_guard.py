@@ -3,7 +3,9 @@
 A customer who pastes a password, 2FA code, seed phrase or private key must be
 warned whatever the classifier thought the message meant, so this component
 overrides the intent with ``share_secret`` (confidence 1.0) and records which
-kinds of secret it saw under ``secret_kinds`` for the action to tailor its advice.
+kinds of secret it saw under ``secret_kinds`` for the action to tailor its advice,
+and the classifier's own reading under ``intent_before_secret``, so that a
+message holding a secret *and* a problem is warned about and then helped.
 """
 from __future__ import annotations
 
@@ -17,10 +19,12 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from loginhelp.security.secrets import secret_kinds
-
-SHARE_SECRET_INTENT = "share_secret"
-SECRET_KINDS_KEY = "secret_kinds"
+from loginhelp.security.secrets import (
+    INTENT_BEFORE_SECRET_KEY,
+    SECRET_KINDS_KEY,
+    SHARE_SECRET_INTENT,
+    secret_kinds,
+)
 
 
 @DefaultV1Recipe.register(
@@ -54,6 +58,7 @@ class SecretGuard(GraphComponent):
             kinds = secret_kinds(message.get(TEXT) or "")
             if not kinds:
                 continue
+            before = message.get(INTENT) or {}
             top = {"name": self._intent, "confidence": 1.0}
             ranking = [top] + [
                 entry
@@ -63,4 +68,6 @@ class SecretGuard(GraphComponent):
             message.set(INTENT, top, add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
             message.set(SECRET_KINDS_KEY, kinds, add_to_output=True)
+            if before.get("name") != self._intent:
+                message.set(INTENT_BEFORE_SECRET_KEY, before, add_to_output=True)
         return messages

@@ -17,6 +17,12 @@ TWOFA_CODE = "2fa_code"
 SEED_PHRASE = "seed_phrase"
 PRIVATE_KEY = "private_key"
 
+# How the NLU marks a message holding a secret (loginhelp/nlu/secret_guard.py):
+# the intent, the kinds found, and what the classifier made of the message.
+SHARE_SECRET_INTENT = "share_secret"
+SECRET_KINDS_KEY = "secret_kinds"
+INTENT_BEFORE_SECRET_KEY = "intent_before_secret"
+
 # Words that follow "password is" in innocent sentences ("my password is wrong").
 _NOT_A_PASSWORD = frozenset(
     """wrong incorrect invalid not correct right ok okay fine the a an my case

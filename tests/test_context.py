@@ -1,0 +1,76 @@
+"""An unclear message is read by the question it answers (actions/context.py)."""
+from __future__ import annotations
+
+import pytest
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.context import ActionReadInContext, reading
+from tests.conftest import make_tracker, responses
+
+STEP = {"branch": "forgot_password", "plan": ["reset_password", "reset_not_arriving", "check_url"],
+        "step": 1.0, "pending": "step_feedback"}
+
+
+def unsure(text, slots=None, entities=None, ranking=None, **kwargs):
+    return make_tracker(slots=slots, intent="nlu_fallback", text=text, entities=entities,
+                        intent_ranking=ranking or [{"name": "nlu_fallback", "confidence": 1.0}], **kwargs)
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("nothing in spam either", "still_broken"),
+    ("ok, no email from them though", "still_broken"),
+    ("done, i'm in", "problem_solved"),
+    ("yep its back and i can log in", "problem_solved"),
+    ("hmm", None),
+    ("i can log in now, no problem", None),  # both sides: not guessed
+])
+def test_after_a_step(text, intent):
+    assert reading(unsure(text, STEP)) == intent
+
+
+def test_the_step_on_screen_said_done_did_not_help():
+    slots = {**STEP, "plan": ["twofa_time_sync", "twofa_code_delivery"], "step": 0.0}
+    assert reading(unsure("time was already on automatic", slots)) == "still_broken"
+
+
+def test_a_device_after_a_step_is_a_detail():
+    assert reading(unsure("samsung a52", STEP, entities=[{"entity": "device", "value": "samsung"}])) == "inform"
+
+
+def test_a_problem_the_classifier_half_saw_is_taken():
+    ranking = [{"name": "nlu_fallback", "confidence": 1.0}, {"name": "kyc_verification", "confidence": 0.41}]
+    assert reading(unsure("where do i send my passport photo", STEP, ranking=ranking)) == "kyc_verification"
+
+
+@pytest.mark.parametrize("pending, text, intent", [
+    ("ticket_offer", "yes pls do that", "affirm"),
+    ("ticket_offer", "not now", "deny"),
+    ("ticket_confirm", "send it pls", "affirm"),
+    ("ticket_duplicate", "nah", "deny"),
+    ("ticket_confirm", "what?", None),
+])
+def test_yes_or_no_questions(pending, text, intent):
+    assert reading(unsure(text, {"pending": pending})) == intent
+
+
+def test_triage_symptom_not_sure_means_no_message():
+    tracker = unsure("no idea, nothing happens", {"requested_slot": "triage_symptom"}, active_loop="triage_form")
+    assert reading(tracker) == "deny"
+
+
+async def test_the_reading_replaces_the_message_and_fills_the_form_slot(domain):
+    tracker = unsure("no idea, nothing happens", {"requested_slot": "triage_symptom"}, active_loop="triage_form")
+    tracker.events = [{"event": "user", "text": "no idea, nothing happens"},
+                      {"event": "slot", "name": "device", "value": None}]
+    dispatcher = CollectingDispatcher()
+    events = await ActionReadInContext().run(dispatcher, tracker, domain)
+    assert [e["event"] for e in events] == ["rewind", "action", "user", "slot", "slot"]
+    assert events[2]["parse_data"]["intent"] == {"name": "deny", "confidence": 1.0}
+    assert events[-1] == {"event": "slot", "timestamp": None, "name": "triage_symptom", "value": "none"}
+    assert responses(dispatcher) == []
+
+
+async def test_nothing_fits_gets_the_help_menu_and_forgets_the_message(domain):
+    dispatcher = CollectingDispatcher()
+    events = await ActionReadInContext().run(dispatcher, unsure("hmm", STEP), domain)
+    assert responses(dispatcher) == ["utter_default"] and [e["event"] for e in events] == ["rewind"]
