@@ -19,7 +19,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 # hold hundreds of MB they never use. Two arenas keep the Rasa server's memory down.
 export MALLOC_ARENA_MAX := 2
 
-.PHONY: help venv spacy train web run test validate bench-nlu bench-latency bench-console clean run-prod bench-load
+.PHONY: help venv spacy train web run test validate bench-nlu bench-latency bench-console clean run-prod bench-load bench-dialogue
 
 help:
 	@echo "make run            set up everything that is missing and start the assistant"
@@ -31,6 +31,7 @@ help:
 	@echo "make bench-latency  REST latency and memory benchmark"
 	@echo "make bench-console  agent console on 10,000 conversations (SQLite and PostgreSQL)"
 	@echo "make bench-load     load: embedded, production and stock rasa init at 1/10/50 users"
+	@echo "make bench-dialogue simulated customers: task success, noise and repeated steps"
 
 venv: $(INSTALLED)
 $(INSTALLED): pyproject.toml scripts/bootstrap_venv.sh scripts/find_python.sh
@@ -76,6 +77,9 @@ bench-console: $(INSTALLED)
 
 bench-load: $(MODEL)
 	@$(PY) bench/load.py
+
+bench-dialogue: $(MODEL)
+	@$(PY) bench/dialogue.py
 
 clean:
 	rm -rf build models results var/tracker.db

@@ -20,7 +20,7 @@ from typing import Any, Dict, Iterator, List, Optional
 import pytest
 import requests
 
-from tests.servers import MODEL, REPO, VENV_BIN, RasaStack, free_port
+from loginhelp.servers import MODEL, REPO, VENV_BIN, RasaStack, free_port
 
 from .fake_telegram import FakeTelegramAPI
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.servers import RasaStack, ServerFailed
+from loginhelp.servers import RasaStack, ServerFailed
 
 from .conftest import PostgresServer
 from .secrets_fixtures import SECRETS, SECRET_MESSAGES

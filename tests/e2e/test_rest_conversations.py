@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from tests.servers import RasaStack
+from loginhelp.servers import RasaStack
 
 CHROME_UA = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "

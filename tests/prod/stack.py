@@ -27,7 +27,7 @@ import requests
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 
-from tests.servers import free_port
+from loginhelp.servers import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 MODEL = REPO / "models" / "loginhelp.tar.gz"

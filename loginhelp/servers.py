@@ -1,4 +1,4 @@
-"""Start the real servers for end-to-end tests: one place for every test module.
+"""Start the real servers for end-to-end tests and benchmarks: one place for all of them.
 
 ``ServerGroup`` starts processes on loopback, each in its own session with its
 log in ``<workdir>/logs/``, waits for their health URLs (failing with the log's
