@@ -8,11 +8,13 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, Optional, Pattern, Tuple
+from typing import Any, Dict, Optional, Pattern, Sequence, Tuple
 
 import yaml
 
 ANSWERS_FILE = Path(__file__).with_name("answers.yml")
+# How far ahead one reading must be in the classifier's ranking to settle a tie.
+LEAD = 1.5
 
 
 @lru_cache(maxsize=1)
@@ -26,13 +28,22 @@ def says(kind: str, text: str) -> bool:
     return any(p.search(text) for p in answer_patterns()[kind])
 
 
-def step_answer(text: str) -> Optional[str]:
-    """"Did that help?": problem_solved or still_broken, when the words say which."""
+def step_answer(text: str, ranking: Sequence[Dict[str, Any]] = ()) -> Optional[str]:
+    """"Did that help?": problem_solved or still_broken, when the words say which.
+    Words on both sides ("no glare this time, it is approved now") leave it to the
+    classifier's ranking when one of the two is clearly ahead."""
     worked, not_worked = says("worked", text), says("not_worked", text)
     if worked and not not_worked:
         return "problem_solved"
     if not_worked and not worked:
         return "still_broken"
+    if worked and not_worked:
+        score = {e.get("name"): e.get("confidence", 0.0) for e in ranking}
+        solved, broken = score.get("problem_solved", 0.0), score.get("still_broken", 0.0)
+        if solved >= LEAD * broken and solved > 0:
+            return "problem_solved"
+        if broken >= LEAD * solved and broken > 0:
+            return "still_broken"
     return None
 
 

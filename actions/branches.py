@@ -14,7 +14,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import playbook
-from actions.answers import step_answer
+from actions.answers import says, step_answer
 from actions.channel_context import client_info, clock_skew_seconds, describe_skew, platform_from_device
 from loginhelp.security.secrets import INTENT_BEFORE_SECRET_KEY, SHARE_SECRET_INTENT
 
@@ -85,12 +85,22 @@ def url_verdict(dispatcher: CollectingDispatcher, url: Optional[str]) -> None:
     dispatcher.utter_message(response=response, url=url.strip())
 
 
+# A secret confuses the classifier; what it ranks first besides is taken from this confidence.
+MIN_CONFIDENCE_BESIDE_SECRET = 0.15
+
+
 def latest_intent(tracker: Tracker) -> Optional[str]:
     """The intent of the latest message; under ``share_secret``, what the rest of it asked."""
     message = tracker.latest_message or {}
     name = (message.get("intent") or {}).get("name")
-    if name == SHARE_SECRET_INTENT:
-        return (message.get(INTENT_BEFORE_SECRET_KEY) or {}).get("name") or name
+    if name != SHARE_SECRET_INTENT:
+        return name
+    before = (message.get(INTENT_BEFORE_SECRET_KEY) or {}).get("name")
+    if before and before != "nlu_fallback":
+        return before
+    for entry in message.get("intent_ranking") or []:
+        if entry.get("name") not in (SHARE_SECRET_INTENT, "nlu_fallback"):
+            return entry["name"] if entry.get("confidence", 0.0) >= MIN_CONFIDENCE_BESIDE_SECRET else name
     return name
 
 
@@ -147,15 +157,21 @@ def step_failed(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Even
     return _tried(tracker, plan, skipped) + present_step(dispatcher, tracker, branch, plan, next_index)
 
 
-def answer_to_step(tracker: Tracker) -> Optional[str]:
-    """problem_solved or still_broken as the words of the latest message say, if
-    they say: "I already did that" about the step on screen means it did not help."""
+def step_on_screen_said_done(tracker: Tracker) -> bool:
+    """Whether the latest message says the step on screen was done, or cannot be."""
     text = (tracker.latest_message or {}).get("text") or ""
     plan = list(tracker.get_slot("plan") or [])
     index = _step_index(tracker)
-    if 0 <= index < len(plan) and playbook.load().steps_said_done(text, plan[index:index + 1]):
+    return 0 <= index < len(plan) and bool(playbook.load().steps_said_done(text, plan[index:index + 1]))
+
+
+def answer_to_step(tracker: Tracker) -> Optional[str]:
+    """problem_solved or still_broken as the words of the latest message say, if
+    they say: "I already did that" about the step on screen means it did not help."""
+    if step_on_screen_said_done(tracker):
         return "still_broken"
-    return step_answer(text)
+    message = tracker.latest_message or {}
+    return step_answer(message.get("text") or "", message.get("intent_ranking") or ())
 
 
 def in_branch(tracker: Tracker) -> bool:
@@ -166,9 +182,11 @@ def in_branch(tracker: Tracker) -> bool:
 
 
 def respond_to_problem(dispatcher: CollectingDispatcher, tracker: Tracker, intent: Optional[str]) -> List[EventType]:
-    """A message naming a problem, read in context: it continues the branch under
-    way when it is about that branch, switches (saying so) when it is about
-    another, and opens its branch otherwise."""
+    """A message naming a problem, read in context. In a branch: words that say it
+    worked close the case; a message about the branch (or a related one, or the
+    step on screen), one that says steps of the plan are done, or one that says
+    the step still fails continues it; anything else switches, saying so.
+    Outside a branch it opens its branch."""
     book = playbook.load()
     branch = book.branch_for_intent.get(intent or "")
     if branch is None:
@@ -176,7 +194,15 @@ def respond_to_problem(dispatcher: CollectingDispatcher, tracker: Tracker, inten
         return [SlotSet("pending", None)]
     if in_branch(tracker):
         current = tracker.get_slot("branch")
-        if book.belongs_to(branch, current):
+        plan = list(tracker.get_slot("plan") or [])
+        index = _step_index(tracker)
+        on_screen = plan[index] if 0 <= index < len(plan) else None
+        if step_answer(tracker.latest_message.get("text") or "") == "problem_solved":
+            return close_case(dispatcher)
+        text = tracker.latest_message.get("text") or ""
+        said_done = book.steps_said_done(text, plan[max(index, 0):])
+        if (book.belongs_to(branch, current) or on_screen in book.branches[branch] or said_done
+                or says("still_failing", text)):
             if tracker.get_slot("pending") == BROWSER_CHOICE:
                 return present_step(dispatcher, tracker, current, list(tracker.get_slot("plan")), _step_index(tracker))
             return step_failed(dispatcher, tracker)
@@ -248,24 +274,29 @@ class ActionContinueBranch(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
+        book = playbook.load()
         branch = tracker.get_slot("branch")
         plan = list(tracker.get_slot("plan") or [])
         if not branch or not plan:
+            # "I already cleared the cache and still can't log in": the steps name the branch.
+            text = tracker.latest_message.get("text") or ""
+            for name, steps in book.branches.items():
+                if book.steps_said_done(text, list(steps)):
+                    return open_branch(dispatcher, tracker, name)
             dispatcher.utter_message(response="utter_no_active_problem")
             return []
         pending = tracker.get_slot("pending")
         if pending == BROWSER_CHOICE:
             return present_step(dispatcher, tracker, branch, plan, _step_index(tracker))
-        if latest_intent(tracker) == "inform" and pending == STEP_FEEDBACK:
+        answer = answer_to_step(tracker)
+        if latest_intent(tracker) == "inform" and pending == STEP_FEEDBACK and answer is None:
             if _setup_entities(tracker):
                 return detail_given(dispatcher, tracker)
-            answer = answer_to_step(tracker)
-            if answer == "problem_solved":
-                return close_case(dispatcher)
-            if answer is None:
-                dispatcher.utter_message(response="utter_noted")
-                dispatcher.utter_message(response="utter_did_that_help")
-                return []
+            dispatcher.utter_message(response="utter_noted")
+            dispatcher.utter_message(response="utter_did_that_help")
+            return []
+        if answer == "problem_solved" and pending == STEP_FEEDBACK:
+            return close_case(dispatcher)
         return step_failed(dispatcher, tracker)
 
 

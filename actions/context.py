@@ -20,28 +20,49 @@ from rasa_sdk.events import ActionExecuted, EventType, SlotSet, UserUtteranceRev
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import playbook
-from actions.answers import says, yes_no
-from actions.branches import BROWSER_CHOICE, SETUP_ENTITIES, STEP_FEEDBACK, TICKET_OFFER, answer_to_step
+from actions.answers import says, step_answer, yes_no
+from actions.branches import BROWSER_CHOICE, SETUP_ENTITIES, STEP_FEEDBACK, TICKET_OFFER, answer_to_step, close_case, step_on_screen_said_done
 
+_TWOFA_INTENTS = {"twofa_code_rejected", "twofa_lost_access"}
 YES_NO_QUESTIONS = {TICKET_OFFER, "ticket_confirm", "ticket_duplicate"}
 # A problem the classifier ranks first with at least this confidence is taken.
 MIN_PROBLEM_CONFIDENCE = 0.2
+# Opening a branch from an unclear first message asks for more.
+MIN_OPENING_CONFIDENCE = 0.4
+# ... and this many times as confident as the runner-up.
+MIN_LEAD = 1.5
 
 
 def _entities(tracker: Tracker) -> set:
     return {e.get("entity") for e in (tracker.latest_message or {}).get("entities") or []}
 
 
-def _top_problem(tracker: Tracker) -> Optional[str]:
-    """The classifier's best login problem, when it is a real contender."""
-    problems = set(playbook.load().branch_for_intent) | {"contact_support"}
-    for entry in (tracker.latest_message or {}).get("intent_ranking") or []:
-        if entry.get("name") == "nlu_fallback":
-            continue
-        if entry.get("name") in problems and entry.get("confidence", 0.0) >= MIN_PROBLEM_CONFIDENCE:
-            return entry["name"]
+# Intents the classifier may half-see in an unclear message and that have their own answer mid-branch.
+_CONTENDERS = {"contact_support", "out_of_scope", "bot_challenge", "capabilities"}
+
+
+def _top_problem(tracker: Tracker, least: float = MIN_PROBLEM_CONFIDENCE) -> Optional[str]:
+    """The classifier's best login problem or detour, when it is a real contender:
+    ranked first, confident enough, and clearly ahead of the runner-up."""
+    problems = set(playbook.load().branch_for_intent) | _CONTENDERS
+    ranking = [e for e in (tracker.latest_message or {}).get("intent_ranking") or []
+               if e.get("name") != "nlu_fallback"]
+    if not ranking or ranking[0].get("name") not in problems:
         return None
-    return None
+    first = ranking[0].get("confidence", 0.0)
+    second = ranking[1].get("confidence", 0.0) if len(ranking) > 1 else 0.0
+    return ranking[0]["name"] if first >= least and first >= MIN_LEAD * second else None
+
+
+def _problem_named(tracker: Tracker, text: str) -> Optional[str]:
+    """Outside any question: the branch whose steps the message says are done
+    ("caps lock is off and I'm on the official site"), or a clear contender."""
+    book = playbook.load()
+    for intent, branch in book.branch_for_intent.items():
+        if book.steps_said_done(text, book.plan_for_branch(branch)):
+            return intent
+    problem = _top_problem(tracker, MIN_OPENING_CONFIDENCE)
+    return problem if problem in book.branch_for_intent else None
 
 
 def reading(tracker: Tracker) -> Optional[str]:
@@ -53,19 +74,26 @@ def reading(tracker: Tracker) -> Optional[str]:
         if asked == "triage_symptom":
             return _top_problem(tracker) or ("deny" if says("unsure", text) or yes_no(text) == "deny" else None)
         if asked == "platform":
-            return "inform" if entities & SETUP_ENTITIES else None
+            return "inform" if entities & SETUP_ENTITIES or tracker.get_slot("platform") else None
         if asked == "uses_2fa":
-            return yes_no(text)
+            intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+            return "affirm" if intent in _TWOFA_INTENTS and yes_no(text) != "deny" else yes_no(text)
         return None
     pending = tracker.get_slot("pending")
+    if says("support", text) and pending not in {"ticket_confirm", "ticket_duplicate"}:
+        return "contact_support"
+    if pending is None:
+        return _problem_named(tracker, text)
     if pending == STEP_FEEDBACK:
-        if entities & SETUP_ENTITIES:
-            return "inform"
-        return _top_problem(tracker) or answer_to_step(tracker)
+        answer = answer_to_step(tracker)
+        if answer == "still_broken" and step_on_screen_said_done(tracker):
+            return answer
+        return _top_problem(tracker) or answer or ("inform" if entities & SETUP_ENTITIES else None)
     if pending == BROWSER_CHOICE:
         return "inform" if "browser" in entities else None
     if pending in YES_NO_QUESTIONS:
-        return yes_no(text)
+        # A clear yes or no answers the question; "I can sign in again now" ends it.
+        return yes_no(text) or ("problem_solved" if step_answer(text) == "problem_solved" else None)
     return None
 
 
@@ -106,12 +134,19 @@ class ActionReadInContext(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
         intent = reading(tracker)
-        if intent is None:
+        classified = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+        if intent == classified == "problem_solved":
+            # Handing it back unchanged would come straight back here.
+            return close_case(dispatcher)
+        if intent is None or intent == classified:
             dispatcher.utter_message(response="utter_default")
             return [UserUtteranceReverted()]
         message = copy.deepcopy(tracker.latest_message or {})
         message["intent"] = {"name": intent, "confidence": 1.0}
         message["read_in_context"] = True
+        for entity in message.get("entities") or []:
+            if entity.get("confidence") is None:  # spaCy's entities have none; Rasa's schema wants a number
+                entity.pop("confidence", None)
         clarified = {
             "event": "user",
             "timestamp": time.time(),

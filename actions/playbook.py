@@ -18,7 +18,7 @@ GENERAL_BRANCH = "general"
 OTHER_BROWSER = "other"
 # A clause with one of these words does not say a step was done.
 _NEGATION = re.compile(r"\b(not|never|no|don.?t|doesn.?t|didn.?t|haven.?t|hasn.?t|can.?t|cannot|won.?t|without)\b")
-_CLAUSES = re.compile(r"[.;!?\n]+|,\s*(?:but|and)?\s*|\s+but\s+")
+_CLAUSES = re.compile(r"[.;!?\n]+|,\s*|\s+(?:and|but|so|though|although)\s+")
 
 
 @dataclass(frozen=True)

@@ -80,17 +80,29 @@ def _cleared_ticket() -> List[EventType]:
     return [SlotSet(slot, None) for slot in TICKET_SLOTS] + [SlotSet("ticket_contact_attempts", 0.0)]
 
 
+DESCRIPTION_MESSAGES = 2
+
+
 def opening_message(tracker: Tracker) -> Optional[str]:
-    """The customer's own words for the problem: the last login message they typed."""
+    """The customer's own words for the problem: the first login messages they typed
+    (4 words or more) since the last case was closed or filed, so the ticket starts
+    from how they put it ("my account is locked" / "where do I send my ID photo")."""
     login_intents = set(playbook.load().branch_for_intent) | {"login_problem"}
-    for event in reversed(tracker.events or []):
+    found: List[str] = []
+    branch_open = False
+    for event in tracker.events or []:
+        if event.get("event") == "slot" and event.get("name") == "branch":
+            if branch_open and event.get("value") is None:
+                found = []
+            branch_open = event.get("value") is not None
         if event.get("event") != "user":
             continue
         text = (event.get("text") or "").strip()
         intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
-        if intent in login_intents and not text.startswith("/") and len(text.split()) >= 4:
-            return text
-    return None
+        if (intent in login_intents and not text.startswith("/") and len(text.split()) >= 4
+                and text not in found and not secret_kinds(text)):
+            found.append(text)
+    return " / ".join(found[:DESCRIPTION_MESSAGES]) or None
 
 
 def _steps_shown(tracker: Tracker) -> List[str]:

@@ -35,7 +35,11 @@ class ValidateTriageForm(FormValidationAction):
         slots = ["triage_symptom"]
         if symptom is None:
             return slots
-        if symptom in _PLATFORM_MATTERS and known_platform(tracker) is None:
+        # Not asked when the channel or an earlier message told it; once asked, it
+        # stays required so that a device ("on my iPhone") fills it (extract_platform):
+        # Rasa rejects a form whose asked slot got no value.
+        asked = tracker.get_slot("requested_slot") == "platform"
+        if symptom in _PLATFORM_MATTERS and (asked or known_platform(tracker) is None):
             slots.append("platform")
         if symptom == "none":
             slots.append("uses_2fa")

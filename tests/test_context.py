@@ -74,3 +74,40 @@ async def test_nothing_fits_gets_the_help_menu_and_forgets_the_message(domain):
     dispatcher = CollectingDispatcher()
     events = await ActionReadInContext().run(dispatcher, unsure("hmm", STEP), domain)
     assert responses(dispatcher) == ["utter_default"] and [e["event"] for e in events] == ["rewind"]
+
+
+async def test_the_replaced_message_passes_rasas_event_schema(domain):
+    """spaCy's entities carry confidence None, which Rasa refuses in an event."""
+    from rasa.shared.core.events import Event
+    from rasa.core.actions.action import RemoteAction
+
+    tracker = unsure("on my iphone", {"requested_slot": "platform"}, active_loop="triage_form",
+                     entities=[{"entity": "device", "value": "iphone", "start": 6, "end": 12,
+                                "confidence": None, "extractor": "SpacyEntityExtractor"}])
+    events = await ActionReadInContext().run(CollectingDispatcher(), tracker, domain)
+    RemoteAction("action_read_in_context", None)._validate_action_result({"events": events, "responses": []})
+    assert Event.from_parameters(events[2]).intent_name == "inform"
+
+
+async def test_it_works_at_the_ticket_offer_closes_the_case_without_a_loop(domain):
+    tracker = make_tracker(slots={"pending": "ticket_offer", "branch": "browser", "plan": ["clear_cache"]},
+                           intent="problem_solved", text="oh wait, i can sign in again now, all good")
+    dispatcher = CollectingDispatcher()
+    events = await ActionReadInContext().run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_problem_solved", "utter_anything_else"]
+    assert {"event": "slot", "timestamp": None, "name": "pending", "value": None} in events
+
+
+async def test_yes_please_at_the_ticket_offer_is_a_yes(domain):
+    tracker = make_tracker(slots={"pending": "ticket_offer"}, intent="problem_solved",
+                           text="Yes please, I would like that.")
+    events = await ActionReadInContext().run(CollectingDispatcher(), tracker, domain)
+    assert events[2]["parse_data"]["intent"]["name"] == "affirm"
+
+
+def test_a_problem_barely_ahead_of_another_reading_is_not_taken():
+    ranking = [{"name": "nlu_fallback", "confidence": 1.0}, {"name": "browser_issue", "confidence": 0.22},
+               {"name": "still_broken", "confidence": 0.21}]
+    tracker = unsure("not show any message, only not work", {"requested_slot": "triage_symptom"},
+                     active_loop="triage_form", ranking=ranking)
+    assert reading(tracker) == "deny"

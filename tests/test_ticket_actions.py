@@ -335,3 +335,18 @@ async def test_change_without_a_field_asks_which():
     said, state, _ = await run(ActionTicketChange(), make_tracker(
         slots={**FILLED, "ticket_field": "ticket_device"}, intent="ticket_change"))
     assert state["ticket_device"] is None and state["pending"] == "ticket_editing"
+
+
+def test_the_description_is_the_customers_first_words_since_the_last_case():
+    tracker = make_tracker(slots={"branch": "account_locked"})
+    tracker.events = [
+        login_event("my old problem with the app crashing", "app_issue"),
+        {"event": "slot", "name": "branch", "value": "app"},
+        {"event": "slot", "name": "branch", "value": None},  # solved
+        login_event("my account has been locked since yesterday", "account_locked"),
+        login_event("my password is Hunter2secret! is that why", "account_locked"),
+        login_event("where do i send my id photo", "kyc_verification"),
+        login_event("and what about the selfie then", "kyc_verification"),
+    ]
+    assert tickets.opening_message(tracker) == (
+        "my account has been locked since yesterday / where do i send my id photo")

@@ -46,3 +46,17 @@ def test_unknown_platform_is_re_asked():
     result = ValidateTriageForm().validate_platform("toaster", dispatcher, make_tracker(), {})
     assert result == {"platform": None}
     assert dispatcher.messages[0]["response"] == "utter_triage_rephrase"
+
+
+async def test_a_device_answering_web_or_app_fills_the_platform():
+    """Rasa rejects the form when the asked slot gets no value: the device must fill it."""
+    from actions.triage import ValidateTriageForm
+    from rasa_sdk.executor import CollectingDispatcher
+    from tests.conftest import make_tracker
+
+    tracker = make_tracker(slots={"triage_symptom": "none", "requested_slot": "platform", "device": "iphone"},
+                           intent="inform", text="on my iphone", active_loop="triage_form",
+                           entities=[{"entity": "device", "value": "iphone"}])
+    events = await ValidateTriageForm().run(CollectingDispatcher(), tracker, {"slots": {}, "forms": {
+        "triage_form": {"required_slots": ["triage_symptom", "platform", "uses_2fa"]}}})
+    assert {"event": "slot", "timestamp": None, "name": "platform", "value": "ios"} in events
