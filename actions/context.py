@@ -21,6 +21,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import playbook
 from actions.answers import says, step_answer, yes_no
+from actions.menu import resume_question
+from loginhelp.conversation import READ_IN_CONTEXT_KEY
 from actions.branches import BROWSER_CHOICE, SETUP_ENTITIES, STEP_FEEDBACK, TICKET_OFFER, answer_to_step, close_case, step_on_screen_said_done
 
 _TWOFA_INTENTS = {"twofa_code_rejected", "twofa_lost_access"}
@@ -38,7 +40,8 @@ def _entities(tracker: Tracker) -> set:
 
 
 # Intents the classifier may half-see in an unclear message and that have their own answer mid-branch.
-_CONTENDERS = {"contact_support", "out_of_scope", "bot_challenge", "capabilities"}
+_DETOURS = {"out_of_scope", "bot_challenge", "capabilities", "support_wait_time"}
+_CONTENDERS = {"contact_support"} | _DETOURS
 
 
 def _top_problem(tracker: Tracker, least: float = MIN_PROBLEM_CONFIDENCE) -> Optional[str]:
@@ -52,6 +55,22 @@ def _top_problem(tracker: Tracker, least: float = MIN_PROBLEM_CONFIDENCE) -> Opt
     first = ranking[0].get("confidence", 0.0)
     second = ranking[1].get("confidence", 0.0) if len(ranking) > 1 else 0.0
     return ranking[0]["name"] if first >= least and first >= MIN_LEAD * second else None
+
+
+def _problem_of_this_branch(tracker: Tracker) -> Optional[str]:
+    """The classifier's best problem, however close the runner-up, when it is about
+    the branch under way: either way the branch goes on."""
+    book = playbook.load()
+    current = tracker.get_slot("branch")
+    for entry in (tracker.latest_message or {}).get("intent_ranking") or []:
+        name = entry.get("name")
+        if name == "nlu_fallback":
+            continue
+        branch = book.branch_for_intent.get(name or "")
+        if branch and entry.get("confidence", 0.0) >= MIN_PROBLEM_CONFIDENCE and book.belongs_to(branch, current):
+            return name
+        return None
+    return None
 
 
 def _problem_named(tracker: Tracker, text: str) -> Optional[str]:
@@ -88,12 +107,16 @@ def reading(tracker: Tracker) -> Optional[str]:
         answer = answer_to_step(tracker)
         if answer == "still_broken" and step_on_screen_said_done(tracker):
             return answer
-        return _top_problem(tracker) or answer or ("inform" if entities & SETUP_ENTITIES else None)
+        return (_top_problem(tracker) or _problem_of_this_branch(tracker) or answer
+                or ("inform" if entities & SETUP_ENTITIES else None))
     if pending == BROWSER_CHOICE:
         return "inform" if "browser" in entities else None
     if pending in YES_NO_QUESTIONS:
-        # A clear yes or no answers the question; "I can sign in again now" ends it.
-        return yes_no(text) or ("problem_solved" if step_answer(text) == "problem_solved" else None)
+        # A clear yes or no answers the question; "I can sign in again now" ends it;
+        # a detour the classifier half-saw gets its short answer and the question again.
+        detour = _top_problem(tracker)
+        return (yes_no(text) or ("problem_solved" if step_answer(text) == "problem_solved" else None)
+                or (detour if detour in _DETOURS else None))
     return None
 
 
@@ -139,11 +162,17 @@ class ActionReadInContext(Action):
             # Handing it back unchanged would come straight back here.
             return close_case(dispatcher)
         if intent is None or intent == classified:
-            dispatcher.utter_message(response="utter_default")
+            # While a question waits, say so briefly and ask it again; else the menu.
+            resume = resume_question(tracker)
+            if resume:
+                dispatcher.utter_message(response="utter_rephrase_brief")
+                dispatcher.utter_message(response=resume)
+            else:
+                dispatcher.utter_message(response="utter_default")
             return [UserUtteranceReverted()]
         message = copy.deepcopy(tracker.latest_message or {})
         message["intent"] = {"name": intent, "confidence": 1.0}
-        message["read_in_context"] = True
+        message[READ_IN_CONTEXT_KEY] = True
         for entity in message.get("entities") or []:
             if entity.get("confidence") is None:  # spaCy's entities have none; Rasa's schema wants a number
                 entity.pop("confidence", None)

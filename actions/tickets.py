@@ -24,6 +24,7 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions import playbook
+from actions.answers import says
 from actions.channel_context import client_info
 from actions.security import warn_about
 from loginhelp.contact import InvalidContact, normalise_contact
@@ -81,22 +82,27 @@ def _cleared_ticket() -> List[EventType]:
 
 
 DESCRIPTION_MESSAGES = 2
+ANSWERING_A_STEP = {"step_feedback", "browser_choice", "ticket_offer"}
 
 
 def opening_message(tracker: Tracker) -> Optional[str]:
     """The customer's own words for the problem: the first login messages they typed
-    (4 words or more) since the last case was closed or filed, so the ticket starts
-    from how they put it ("my account is locked" / "where do I send my ID photo")."""
+    (4 words or more) since the last case was closed or filed, before the steps
+    began: the opening and, after a vague one, the triage answer ("I can't log in" /
+    "the app freezes when I tap login")."""
     login_intents = set(playbook.load().branch_for_intent) | {"login_problem"}
     found: List[str] = []
     branch_open = False
+    pending = None
     for event in tracker.events or []:
         if event.get("event") == "slot" and event.get("name") == "branch":
             if branch_open and event.get("value") is None:
                 found = []
             branch_open = event.get("value") is not None
-        if event.get("event") != "user":
-            continue
+        if event.get("event") == "slot" and event.get("name") == "pending":
+            pending = event.get("value")
+        if event.get("event") != "user" or pending in ANSWERING_A_STEP:
+            continue  # "nope, caps lock is off" answers a step; it does not describe the problem
         text = (event.get("text") or "").strip()
         intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
         if (intent in login_intents and not text.startswith("/") and len(text.split()) >= 4
@@ -202,7 +208,9 @@ def declined(tracker: Tracker) -> bool:
     A longer answer that starts with no ("no error, it just spins") is an answer."""
     message = tracker.latest_message or {}
     intent = (message.get("intent") or {}).get("name")
-    return intent == "deny" and len((message.get("text") or "").split()) <= MAX_DECLINE_WORDS
+    text = message.get("text") or ""
+    short = len(text.split()) <= MAX_DECLINE_WORDS
+    return short and (intent == "deny" or says("nothing_to_add", text))
 
 
 def contact_in_message(tracker: Tracker) -> Optional[str]:

@@ -25,8 +25,8 @@ COMPLAINTS = frozenset({
     "utter_ticket_contact_invalid", "utter_ticket_contact_way_out", "utter_ticket_field_too_short",
     "utter_triage_rephrase",
 })
-#: The help menu: noise once a branch, the triage or the ticket is under way.
-HELP_MENUS = frozenset({"utter_default", "utter_no_active_problem"})
+#: The help menu (or "I didn't get that"): noise once a branch, the triage or the ticket is under way.
+HELP_MENUS = frozenset({"utter_default", "utter_no_active_problem", "utter_rephrase_brief"})
 
 Send = Callable[[str, str, Optional[Dict[str, Any]]], List[Dict[str, Any]]]
 

@@ -70,10 +70,24 @@ async def test_the_reading_replaces_the_message_and_fills_the_form_slot(domain):
     assert responses(dispatcher) == []
 
 
-async def test_nothing_fits_gets_the_help_menu_and_forgets_the_message(domain):
+async def test_nothing_fits_asks_the_pending_question_again_and_forgets_the_message(domain):
     dispatcher = CollectingDispatcher()
     events = await ActionReadInContext().run(dispatcher, unsure("hmm", STEP), domain)
+    assert responses(dispatcher) == ["utter_rephrase_brief", "utter_resume_step"]
+    assert [e["event"] for e in events] == ["rewind"]
+
+
+async def test_nothing_fits_and_no_question_pending_gets_the_help_menu(domain):
+    dispatcher = CollectingDispatcher()
+    events = await ActionReadInContext().run(dispatcher, unsure("hmm"), domain)
     assert responses(dispatcher) == ["utter_default"] and [e["event"] for e in events] == ["rewind"]
+
+
+def test_a_detour_half_seen_at_the_summary_is_taken():
+    ranking = [{"name": "nlu_fallback", "confidence": 1.0}, {"name": "support_wait_time", "confidence": 0.45},
+               {"name": "ticket_status", "confidence": 0.2}]
+    tracker = unsure("how long do they need usually?", {"pending": "ticket_confirm"}, ranking=ranking)
+    assert reading(tracker) == "support_wait_time"
 
 
 async def test_the_replaced_message_passes_rasas_event_schema(domain):
@@ -111,3 +125,11 @@ def test_a_problem_barely_ahead_of_another_reading_is_not_taken():
     tracker = unsure("not show any message, only not work", {"requested_slot": "triage_symptom"},
                      active_loop="triage_form", ranking=ranking)
     assert reading(tracker) == "deny"
+
+
+def test_close_contenders_both_about_the_branch_under_way_continue_it():
+    slots = {"branch": "phishing", "plan": ["check_url", "phishing_exposed"], "step": 0.0, "pending": "step_feedback"}
+    ranking = [{"name": "nlu_fallback", "confidence": 1.0}, {"name": "twofa_code_rejected", "confidence": 0.41},
+               {"name": "phishing_check", "confidence": 0.34}]
+    assert reading(unsure("i typed my password and a 2fa code on that page", slots, ranking=ranking)) == (
+        "twofa_code_rejected")

@@ -18,7 +18,7 @@ from rasa.core.processor import MessageProcessor
 
 from loginhelp import rasa_launch
 
-from .servers import MODEL
+from loginhelp.servers import MODEL
 from .test_domain import _rendered_buttons
 
 VALID = [

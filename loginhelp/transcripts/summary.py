@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
+from ..conversation import READ_IN_CONTEXT_KEY
 from ..security.secrets import redact
 from .events import StoredEvent
 
@@ -97,12 +98,14 @@ def summarize(conversation_id: str, events: Sequence[StoredEvent], threshold: fl
         if kind == "session_started":
             s.sessions += 1
         elif kind == "user":
-            if turn_open and turn_low:
-                s.low_confidence_turns += 1
-            turn_open = True
-            s.turns += 1
             intent, confidence = user_intent(data)
-            turn_low = is_low_confidence(intent, confidence, threshold)
+            reread = bool((data.get("parse_data") or {}).get(READ_IN_CONTEXT_KEY))
+            if not reread:  # a message read again in context is the same turn, still low-confidence
+                if turn_open and turn_low:
+                    s.low_confidence_turns += 1
+                turn_open = True
+                s.turns += 1
+                turn_low = is_low_confidence(intent, confidence, threshold)
             if intent and intent not in s.intents:
                 s.intents.append(intent)
             if intent == SOLVED_INTENT:
@@ -113,7 +116,7 @@ def summarize(conversation_id: str, events: Sequence[StoredEvent], threshold: fl
             if s.channel is None and isinstance(channel, str) and channel:
                 s.channel = channel[:64]
             text = data.get("text")
-            if isinstance(text, str) and text:
+            if isinstance(text, str) and text and not reread:
                 safe = redact(text)
                 words.extend(search_words(safe))
                 if s.first_message is None:

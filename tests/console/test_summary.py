@@ -110,3 +110,18 @@ def test_transcript_turns_keep_everything_in_order() -> None:
 
 def test_search_words_match_on_both_backends() -> None:
     assert search_words("Visit COINEX.com, code_2003!") == ["visit", "coinex", "com", "code", "2003"]
+
+
+def test_a_message_read_again_in_context_is_one_low_confidence_turn() -> None:
+    w = browser_start(ConversationWriter("c9", T0, "rest", {}))
+    w.user("nothing in the spam either", "nlu_fallback", 0.55).action("action_read_in_context")
+    w._add("rewind", {})
+    w.listen()
+    w.user("nothing in the spam either", "still_broken", 1.0)
+    w.rows[-2]["data"] = json.dumps({**json.loads(w.rows[-2]["data"]),
+                                     "parse_data": {**json.loads(w.rows[-2]["data"])["parse_data"],
+                                                    "read_in_context": True}})
+    s = summarize("c9", stored(w), 0.55)
+    assert s.turns == 2 and s.low_confidence_turns == 1
+    assert s.intents == ["browser_issue", "nlu_fallback", "still_broken"]
+    assert s.search_text.split().count("spam") == 1
