@@ -75,13 +75,13 @@ def _problem_of_this_branch(tracker: Tracker) -> Optional[str]:
 
 def _problem_named(tracker: Tracker, text: str) -> Optional[str]:
     """Outside any question: the branch whose steps the message says are done
-    ("caps lock is off and I'm on the official site"), or a clear contender."""
+    ("caps lock is off and I'm on the official site"), or a clear contender (a
+    problem, a request for support, or a detour such as "what do you do?")."""
     book = playbook.load()
     for intent, branch in book.branch_for_intent.items():
         if book.steps_said_done(text, book.plan_for_branch(branch)):
             return intent
-    problem = _top_problem(tracker, MIN_OPENING_CONFIDENCE)
-    return problem if problem in book.branch_for_intent else None
+    return _top_problem(tracker, MIN_OPENING_CONFIDENCE)
 
 
 def reading(tracker: Tracker) -> Optional[str]:

@@ -24,8 +24,15 @@ _ADVICE = {
     "seed_phrase": "utter_secret_seed_phrase",
     "private_key": "utter_secret_private_key",
 }
-# Fewer words than this besides the secret ("my password is X") describe no problem.
-MIN_PROBLEM_WORDS = 4
+# Fewer words than this besides the secret and the words naming it ("here is my
+# password: X") describe no problem.
+MIN_PROBLEM_WORDS = 2
+_NAMING_A_SECRET = frozenset("""
+    here is are was my the a an this that it it's its and or to for me you your i i'm of on in at with be
+    so can please pls just now use try check
+    code codes 2fa g2fa mfa otp sms token pin password pass passwd pw pwd passcode key keys private pk wif
+    seed phrase recovery words mnemonic backup secret setup login account details email
+""".split())
 _STEP_FAILED_INTENTS = {"still_broken", "deny"}
 _REDACTED = re.compile(r"\[redacted [^\]]*\]")
 
@@ -37,7 +44,10 @@ def warn_about(dispatcher: CollectingDispatcher, kinds: Iterable[str]) -> None:
 
 
 def words_besides_secrets(text: str) -> int:
-    return len(_REDACTED.sub(" ", redact(text)).split())
+    """Words that say something besides the secret: "here is my 2fa code 551 204" has
+    none, "the code 123456 from google authenticator is rejected" has four."""
+    words = re.findall(r"[a-z0-9']+", _REDACTED.sub(" ", redact(text)).lower())
+    return sum(1 for word in words if word not in _NAMING_A_SECRET)
 
 
 class ActionWarnSecret(Action):

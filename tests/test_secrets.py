@@ -102,3 +102,18 @@ def test_no_response_asks_for_a_password_or_code(domain):
             for phrase in ("enter your password", "send your password", "type your password",
                            "send me the code", "tell me your code", "your seed phrase is"):
                 assert phrase not in text, (name, phrase)
+
+
+@pytest.mark.parametrize("text, before, expected", [
+    # a secret and a problem: warned, then helped with the problem
+    ("the code 123456 from google authenticator is rejected", "twofa_code_rejected",
+     ["utter_secret_2fa_code", "utter_step_twofa_time_sync", "utter_did_that_help"]),
+    # a secret and nothing else to say: only the warning
+    ("here is my 2fa code 551 204", "twofa_code_rejected", ["utter_secret_2fa_code"]),
+    ("my password is Hunter2!", "wrong_credentials", ["utter_secret_password"]),
+])
+async def test_a_secret_with_a_problem_is_warned_about_then_helped(text, before, expected):
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(intent="share_secret", text=text, intent_before_secret={"name": before, "confidence": 0.8})
+    await ActionWarnSecret().run(dispatcher, tracker, {})
+    assert responses(dispatcher) == expected

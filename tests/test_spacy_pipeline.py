@@ -53,7 +53,8 @@ def test_typos_share_a_lemma(nlp, text, lemma):
     "text, expected",
     [
         ("blank page in Google Chrome", [("Google Chrome", "browser")]),
-        ("the android app crashes", [("android", "platform")]),
+        ("the android app crashes", [("android app", "platform")]),
+        ("android keeps crashing", [("android", "platform")]),
         ("the iphone app crashes", [("iphone app", "platform")]),
         ("on a Xiaomi Redmi Note 12", [("Xiaomi Redmi Note 12", "device")]),
         ("text +1-202-555-0147", [("+1-202-555-0147", "phone")]),
