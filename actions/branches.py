@@ -108,53 +108,50 @@ def _step_index(tracker: Tracker) -> int:
     return int(tracker.get_slot("step") or 0)
 
 
-def _tried(tracker: Tracker, plan: List[str], indices: List[int]) -> List[EventType]:
-    """Add the steps at ``indices`` of ``plan`` to ``steps_tried``."""
+def _next_untried(plan: List[str], start: int, tried: List[str]) -> int:
+    """The first step from ``start`` on whose title is not among the steps tried."""
     book = playbook.load()
-    tried = list(tracker.get_slot("steps_tried") or [])
-    for index in indices:
-        if 0 <= index < len(plan):
-            title = book.steps[plan[index]].title
-            if title not in tried:
-                tried.append(title)
-    return [SlotSet("steps_tried", tried)]
-
-
-def _first_untried(plan: List[str], start: int, done: List[str]) -> int:
     index = start
-    while index < len(plan) and plan[index] in done:
+    while index < len(plan) and book.steps[plan[index]].title in tried:
         index += 1
     return index
 
 
+def _with_titles(tried: List[str], steps: List[str]) -> List[str]:
+    book = playbook.load()
+    return tried + [t for t in (book.steps[sid].title for sid in steps) if t not in tried]
+
+
 def open_branch(dispatcher: CollectingDispatcher, tracker: Tracker, branch: str) -> List[EventType]:
-    """Start ``branch`` from its first step the customer has not already done."""
+    """Start ``branch`` from its first step the customer has not already done; every
+    step they say they did is noted as tried and never explained."""
     book = playbook.load()
     plan = book.plan_for_branch(branch)
-    done = book.steps_said_done(tracker.latest_message.get("text") or "", plan)
-    index = _first_untried(plan, 0, done)
+    tried = _with_titles([], book.steps_said_done(tracker.latest_message.get("text") or "", plan))
+    index = _next_untried(plan, 0, tried)
     if branch == "phishing":
         url_verdict(dispatcher, next(tracker.get_latest_entity_values("url"), None))
-    if index > 0:
+    if index > 0 and index < len(plan):
         dispatcher.utter_message(response="utter_skip_tried")
-    tried = [book.steps[sid].title for sid in plan[:index]]
     return [SlotSet("steps_tried", tried)] + present_step(dispatcher, tracker, branch, plan, index)
 
 
 def step_failed(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
-    """The step shown did not help: note it (and any the message says are done), go on."""
+    """The step shown did not help: note it (and any the message says are done), and
+    go on to the next step not yet tried."""
     book = playbook.load()
     branch = tracker.get_slot("branch")
     plan = list(tracker.get_slot("plan") or [])
     index = _step_index(tracker)
     if tracker.get_slot("pending") == TICKET_OFFER or index >= len(plan):
         return present_step(dispatcher, tracker, branch, plan, len(plan))
-    done = book.steps_said_done(tracker.latest_message.get("text") or "", plan[index + 1:])
-    next_index = _first_untried(plan, index + 1, done)
-    skipped = list(range(index, next_index))
-    if next_index > index + 1 and next_index < len(plan):
+    before = list(tracker.get_slot("steps_tried") or [])
+    said = book.steps_said_done(tracker.latest_message.get("text") or "", plan[index + 1:])
+    tried = _with_titles(before, plan[index:index + 1] + said)
+    next_index = _next_untried(plan, index + 1, tried)
+    if index + 1 < next_index < len(plan):
         dispatcher.utter_message(response="utter_skip_tried")
-    return _tried(tracker, plan, skipped) + present_step(dispatcher, tracker, branch, plan, next_index)
+    return [SlotSet("steps_tried", tried)] + present_step(dispatcher, tracker, branch, plan, next_index)
 
 
 def step_on_screen_said_done(tracker: Tracker) -> bool:
@@ -289,6 +286,13 @@ class ActionContinueBranch(Action):
         if pending == BROWSER_CHOICE:
             return present_step(dispatcher, tracker, branch, plan, _step_index(tracker))
         answer = answer_to_step(tracker)
+        if latest_intent(tracker) == "affirm" and pending == STEP_FEEDBACK:
+            # "yes" helped, unless it confirms the step was already done ("yes, from Google
+            # Play") or goes on to say it still fails ("yes i switched network, same").
+            text = (tracker.latest_message or {}).get("text") or ""
+            if step_on_screen_said_done(tracker) or says("still_failing", text):
+                return step_failed(dispatcher, tracker)
+            return close_case(dispatcher)
         if latest_intent(tracker) == "inform" and pending == STEP_FEEDBACK and answer is None:
             if _setup_entities(tracker):
                 return detail_given(dispatcher, tracker)

@@ -68,9 +68,13 @@ class ActionWarnSecret(Action):
             return []
         intent = latest_intent(tracker)
         says_more = words_besides_secrets(text) >= MIN_PROBLEM_WORDS
-        if says_more and intent in playbook.load().branch_for_intent:
+        book = playbook.load()
+        if says_more and not in_branch(tracker) and intent in book.branch_for_intent:
             return respond_to_problem(dispatcher, tracker, intent)
-        if says_more and intent in _STEP_FAILED_INTENTS and in_branch(tracker):
+        # In a branch a secret never switches it: the message goes on with the step
+        # when it is about this branch or says the step failed, else the step is asked about.
+        about_this_branch = book.belongs_to(book.branch_for_intent.get(intent or "", ""), tracker.get_slot("branch"))
+        if says_more and in_branch(tracker) and (intent in _STEP_FAILED_INTENTS or about_this_branch):
             return step_failed(dispatcher, tracker)
         if tracker.get_slot("pending") == STEP_FEEDBACK:
             dispatcher.utter_message(response="utter_did_that_help")

@@ -90,7 +90,7 @@ def opening_message(tracker: Tracker) -> Optional[str]:
     (4 words or more) since the last case was closed or filed, before the steps
     began: the opening and, after a vague one, the triage answer ("I can't log in" /
     "the app freezes when I tap login")."""
-    login_intents = set(playbook.load().branch_for_intent) | {"login_problem"}
+    login_intents = set(playbook.load().branch_for_intent) | {"login_problem", "still_broken"}
     found: List[str] = []
     branch_open = False
     pending = None

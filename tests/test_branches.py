@@ -257,3 +257,22 @@ async def test_a_detail_the_step_does_not_depend_on_is_noted():
     tracker = make_tracker(slots={**BROWSER, "platform": "web"}, intent="inform", text="on my laptop")
     said, state, _ = await run(ActionContinueBranch(), tracker)
     assert said == ["utter_noted", "utter_did_that_help"] and state == {}
+
+
+async def test_yes_that_confirms_the_step_was_already_done_is_not_solved():
+    slots = {"branch": "app", "plan": ["official_app", "force_close", "update_app", "reinstall_app"], "step": 0.0,
+             "pending": "step_feedback", "steps_tried": []}
+    said, state, _ = await run(ActionContinueBranch(), make_tracker(slots=slots, intent="affirm",
+                                                                     text="yes from google play"))
+    assert said == ["utter_step_force_close", "utter_did_that_help"] and state["step"] == 1.0
+    said, state, _ = await run(ActionContinueBranch(), make_tracker(slots=slots, intent="affirm", text="yes!"))
+    assert said == ["utter_problem_solved", "utter_anything_else"] and state["pending"] is None
+
+
+async def test_steps_said_done_further_on_are_never_explained():
+    tracker = make_tracker(intent="app_issue", text="force closed it twice already and updated, still crashes")
+    said, state, _ = await run(ActionStartBranch(), tracker)
+    assert said == ["utter_step_official_app", "utter_did_that_help"]  # not done: explained
+    slots = {**state, "pending": "step_feedback"}
+    said, state, _ = await run(ActionContinueBranch(), make_tracker(slots=slots, intent="still_broken", text="no"))
+    assert said == ["utter_skip_tried", "utter_step_reinstall_app", "utter_did_that_help"]  # both skipped

@@ -117,3 +117,12 @@ async def test_a_secret_with_a_problem_is_warned_about_then_helped(text, before,
     tracker = make_tracker(intent="share_secret", text=text, intent_before_secret={"name": before, "confidence": 0.8})
     await ActionWarnSecret().run(dispatcher, tracker, {})
     assert responses(dispatcher) == expected
+
+
+async def test_a_secret_mid_branch_never_switches_the_branch():
+    dispatcher = CollectingDispatcher()
+    slots = {"branch": "app", "plan": ["official_app", "force_close"], "step": 0.0, "pending": "step_feedback"}
+    tracker = make_tracker(slots=slots, intent="share_secret", text="my password is Summer2024! maybe thats the problem?",
+                           intent_before_secret={"name": "wrong_credentials", "confidence": 0.7})
+    await ActionWarnSecret().run(dispatcher, tracker, {})
+    assert responses(dispatcher) == ["utter_secret_password", "utter_did_that_help"]
