@@ -133,3 +133,9 @@ def test_close_contenders_both_about_the_branch_under_way_continue_it():
                {"name": "phishing_check", "confidence": 0.34}]
     assert reading(unsure("i typed my password and a 2fa code on that page", slots, ranking=ranking)) == (
         "twofa_code_rejected")
+
+
+def test_how_do_i_contact_them_after_the_last_step_is_a_request_for_support():
+    slots = {"branch": "twofa_lost", "plan": ["twofa_backup_codes", "twofa_reset_support"], "step": 1.0,
+             "pending": "step_feedback"}
+    assert reading(unsure("ok how do i contact them", slots)) == "contact_support"
