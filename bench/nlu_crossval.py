@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Stratified k-fold cross-validation of the NLU pipeline against a TF-IDF baseline.
+"""NLU against a strong TF-IDF baseline: k-fold cross-validation and held-out messages.
 
 Run from the repository root (``make bench-nlu``)::
 
@@ -9,8 +9,11 @@ Run from the repository root (``make bench-nlu``)::
 
 For every fold (sklearn ``StratifiedKFold``, shuffled, seed 42) the configured Rasa
 NLU pipeline (``config.yml``) is trained on the training part and predicts the test
-part; a TF-IDF + logistic-regression baseline is trained and tested on the very
-same split. An ``nlu_fallback`` prediction is scored as the classifier's best
+part; a TF-IDF (word 1-2 and char_wb 2-5 grams) + logistic-regression baseline is
+trained and tested on the very same split. Then both are trained on all the data and
+predict ``tests/nlu/heldout.yml``, messages written apart from the training data: the
+figure that counts. The fallback threshold is calibrated on the out-of-fold
+predictions, and SecretGuard's detector is scored on ``tests/nlu/secret_cases.yml``. An ``nlu_fallback`` prediction is scored as the classifier's best
 non-fallback intent (so accuracy/F1 measure the classifier) and the fallback rate
 is reported on its own.
 
@@ -50,6 +53,16 @@ FALLBACK_INTENT = "nlu_fallback"
 SEED = 42
 
 TARGET_MACRO_F1 = 0.95
+# The pipeline must beat the strong baseline by this much (accuracy and macro-F1).
+TARGET_MARGIN = 0.02
+TARGET_HELDOUT_FALLBACK = 0.03   # in-scope held-out messages sent to the help menu
+TARGET_OOS_CAUGHT = 0.90         # off-topic held-out messages caught (fallback or out_of_scope)
+HELDOUT = "tests/nlu/heldout.yml"
+SECRET_CASES = "tests/nlu/secret_cases.yml"
+SECRET_CASES_FRESH = "tests/nlu/secret_cases_fresh.yml"  # written after the detector was tuned
+OUT_OF_SCOPE = "out_of_scope"
+BASELINE_NAME = ("TF-IDF word 1-2 grams + char_wb 2-5 grams (sublinear) + LogisticRegression(C=10), "
+                 "trained on the same data")
 
 # Before TensorFlow / Rasa are imported: quiet logs, no progress bars, and keep the
 # fold models out of the project's training cache (.rasa/cache).
@@ -217,11 +230,14 @@ def _predict_rasa(model_path: str, texts: List[str]) -> List[Dict[str, Any]]:
                 (r.get("confidence") for r in ranking if r.get("name") == effective),
                 (parsed.get("intent") or {}).get("confidence"),
             )
+            scores = sorted((r.get("confidence") or 0.0 for r in ranking if r.get("name") != FALLBACK_INTENT),
+                            reverse=True)
             results.append(
                 {
                     "raw": intent,
                     "pred": effective,
                     "fallback": is_fallback,
+                    "top2": (scores + [0.0, 0.0])[:2],
                     "confidence": float(confidence) if confidence is not None else None,
                     # set by the SecretGuard component when it forced share_secret
                     "secret_kinds": parsed.get("secret_kinds") or [],
@@ -241,14 +257,107 @@ def _baseline(train_texts: List[str], train_y: List[str], test_texts: List[str])
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
 
+    from sklearn.pipeline import make_union
+
     start = time.perf_counter()
     model = make_pipeline(
-        TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, lowercase=False),
-        LogisticRegression(max_iter=2000, C=10),
+        make_union(
+            TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
+            TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True),
+        ),
+        LogisticRegression(max_iter=3000, C=10),
     )
-    model.fit([t.lower() for t in train_texts], train_y)
+    model.fit(train_texts, train_y)
     train_s = time.perf_counter() - start
-    return list(model.predict([t.lower() for t in test_texts])), train_s
+    return list(model.predict(test_texts)), train_s
+
+
+# --------------------------------------------------------------------------------------
+# Held-out messages, fallback calibration, secrets
+# --------------------------------------------------------------------------------------
+
+def _load_texts(path: str) -> Tuple[List[str], List[str]]:
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    data = load_data(path)
+    pairs = [(e.get("text"), e.get("intent")) for e in data.training_examples if e.get("intent")]
+    return [t for t, _ in pairs], [i for _, i in pairs]
+
+
+def _fallback_rates(details: List[Dict[str, Any]], truth: List[str], threshold: float,
+                    ambiguity: float) -> Tuple[float, float]:
+    """In-scope messages sent to the help menu, and off-topic ones caught, at ``threshold``."""
+    def falls(d: Dict[str, Any]) -> bool:
+        top, second = d["top2"]
+        return top < threshold or (top - second) < ambiguity
+
+    in_scope = [d for d, t in zip(details, truth) if t != OUT_OF_SCOPE]
+    off_topic = [d for d, t in zip(details, truth) if t == OUT_OF_SCOPE]
+    rate = sum(falls(d) for d in in_scope) / max(len(in_scope), 1)
+    caught = sum(falls(d) or d["pred"] == OUT_OF_SCOPE for d in off_topic) / max(len(off_topic), 1)
+    return rate, caught
+
+
+def _calibrate(details: List[Dict[str, Any]], truth: List[str], ambiguity: float) -> Dict[str, Any]:
+    """Fallback rates over thresholds on out-of-fold predictions; the chosen threshold is
+    the highest one that keeps in-scope fallbacks under the target."""
+    table = []
+    for step in range(20, 76, 5):
+        threshold = step / 100
+        rate, caught = _fallback_rates(details, truth, threshold, ambiguity)
+        table.append({"threshold": threshold, "in_scope_fallback": rate, "off_topic_caught": caught})
+    allowed = [row for row in table if row["in_scope_fallback"] < TARGET_HELDOUT_FALLBACK]
+    chosen = max(allowed, key=lambda row: row["threshold"]) if allowed else min(table, key=lambda r: r["in_scope_fallback"])
+    return {"table": table, "chosen": chosen["threshold"]}
+
+
+def _secret_table(path: str = SECRET_CASES) -> Dict[str, Any]:
+    import yaml
+
+    from loginhelp.security.secrets import secret_kinds
+
+    cases = yaml.safe_load((REPO_ROOT / path).read_text(encoding="utf-8"))
+    false_alarms = [t for t in cases["ordinary"] if secret_kinds(t)]
+    missed = [c["text"] for c in cases["secrets"] if c["kind"] not in secret_kinds(c["text"])]
+    n_secrets, n_ordinary = len(cases["secrets"]), len(cases["ordinary"])
+    caught = n_secrets - len(missed)
+    return {
+        "file": path, "ordinary": n_ordinary, "secrets": n_secrets,
+        "precision": caught / max(caught + len(false_alarms), 1), "recall": caught / max(n_secrets, 1),
+        "false_alarms": false_alarms, "missed": missed,
+    }
+
+
+def _heldout(full: Any, examples: List[Any], config_path: Path, tmp_root: Path, labels: List[str],
+             fallback_cfg: Dict[str, Any]) -> Dict[str, Any]:
+    """Train on all the data once and predict the held-out messages, beside the baseline."""
+    texts, truth = _load_texts(HELDOUT)
+    nlu_file = tmp_root / "all" / "data" / "nlu.yml"
+    _write_fold_data(full, examples, nlu_file)
+    print(f"held-out: training Rasa NLU on all {len(examples)} examples, predicting {len(texts)} held-out messages ...",
+          flush=True)
+    log = io.StringIO()
+    t0 = time.perf_counter()
+    model_path = _train_rasa(config_path, nlu_file, tmp_root / "all" / "models", "all", log)
+    train_s = time.perf_counter() - t0
+    preds = _predict_rasa(model_path, texts)
+    base_pred, _ = _baseline([e.get("text") for e in examples], [e.get("intent") for e in examples], texts)
+    rasa_pred = [p["pred"] for p in preds]
+    strict = [p["pred"] if not p["fallback"] else FALLBACK_INTENT for p in preds]
+    scored = sorted(set(truth))
+    rate, caught = _fallback_rates(preds, truth, fallback_cfg.get("threshold", 0.0),
+                                   fallback_cfg.get("ambiguity_threshold", 0.0))
+    return {
+        "file": HELDOUT,
+        "n": len(texts),
+        "counts": dict(sorted(Counter(truth).items())),
+        "train_seconds": train_s,
+        "rasa": {**_scores(truth, rasa_pred, scored), "strict_accuracy": _scores(truth, strict, scored)["accuracy"],
+                 "per_intent": _per_intent(truth, rasa_pred, scored), "confusions": _confusions(truth, rasa_pred, texts),
+                 "in_scope_fallback": rate, "off_topic_caught": caught},
+        "baseline": {**_scores(truth, base_pred, scored), "per_intent": _per_intent(truth, base_pred, scored)},
+        "details": [{**p, "true": t} for p, t in zip(preds, truth)],
+    }
 
 
 # --------------------------------------------------------------------------------------
@@ -316,12 +425,55 @@ def _render_markdown(report: Dict[str, Any]) -> str:
         "| Model | Accuracy | Macro-F1 | Train time / fold (s) | Fallback rate |",
         "|---|---|---|---|---|",
         f"| Rasa pipeline (config.yml) | {_pm(r['accuracy'])} | {_pm(r['macro_f1'])} | {_pm(r['train_seconds'], 1)} | {_pm(r['fallback_rate'])} |",
-        f"| Baseline TF-IDF 1-2 gram + LogReg (C=10) | {_pm(b['accuracy'])} | {_pm(b['macro_f1'])} | {_pm(b['train_seconds'], 2)} | n/a |",
+        f"| Baseline TF-IDF word 1-2 + char 2-5 + LogReg (C=10) | {_pm(b['accuracy'])} | {_pm(b['macro_f1'])} | {_pm(b['train_seconds'], 2)} | n/a |",
         "",
         "Rasa predictions of `nlu_fallback` are scored as the classifier's top non-fallback intent; "
         "the fallback rate is the share of test messages the FallbackClassifier (threshold / ambiguity) would have "
         f"sent to the help menu. Counting every fallback as an error, Rasa's accuracy would be {_pm(r['strict_accuracy'])}. "
         f"Of the fallbacks, {r['fallback_top_correct_pooled']:.0%} had the right intent on top.",
+        "",
+        "## Held-out messages (the figure that counts)",
+        "",
+        f"{report['heldout']['n']} messages of `{report['heldout']['file']}`, written as customers write and apart from "
+        "the training data (never copied into it); the pipeline and the baseline are trained on all of `data/nlu`.",
+        "",
+        "| Model | Accuracy | Macro-F1 | Accuracy, help menu counted as an error | In-scope sent to the help menu | Off-topic caught |",
+        "|---|---|---|---|---|---|",
+        f"| Rasa pipeline (config.yml) | {report['heldout']['rasa']['accuracy']:.3f} | {report['heldout']['rasa']['macro_f1']:.3f} | "
+        f"{report['heldout']['rasa']['strict_accuracy']:.3f} | {report['heldout']['rasa']['in_scope_fallback']:.1%} | "
+        f"{report['heldout']['rasa']['off_topic_caught']:.1%} |",
+        f"| Baseline | {report['heldout']['baseline']['accuracy']:.3f} | {report['heldout']['baseline']['macro_f1']:.3f} | n/a | n/a | n/a |",
+        "",
+        "### Per intent (held-out F1, worst first)",
+        "",
+        "| Intent | Messages | Rasa F1 | Baseline F1 |",
+        "|---|---|---|---|",
+        *[f"| {i} | {report['heldout']['counts'][i]} | {m['f1']:.3f} | {report['heldout']['baseline']['per_intent'][i]['f1']:.3f} |"
+          for i, m in sorted(report['heldout']['rasa']['per_intent'].items(), key=lambda kv: (kv[1]['f1'], kv[0]))],
+        "",
+        "### Fallback threshold (out-of-fold predictions of the cross-validation)",
+        "",
+        f"Chosen: **{report['calibration']['chosen']}**, the highest threshold that keeps in-scope messages sent to "
+        f"the help menu under {TARGET_HELDOUT_FALLBACK:.0%} in cross-validation (configured: "
+        f"{(report.get('fallback') or {}).get('threshold')}). On the held-out messages it gives "
+        f"{report['calibration']['heldout_at_chosen']['in_scope_fallback']:.1%} in-scope fallbacks and "
+        f"{report['calibration']['heldout_at_chosen']['off_topic_caught']:.1%} off-topic caught.",
+        "",
+        "| Threshold | In-scope sent to the help menu (CV) | Off-topic caught (CV) |",
+        "|---|---|---|",
+        *[f"| {row['threshold']:.2f} | {row['in_scope_fallback']:.1%} | {row['off_topic_caught']:.1%} |"
+          for row in report['calibration']['table']],
+        "",
+        "### SecretGuard",
+        "",
+        f"`{SECRET_CASES}`: {report['secrets']['ordinary']} ordinary messages that mention passwords, codes and numbers, "
+        f"{report['secrets']['secrets']} real secrets. Precision {report['secrets']['precision']:.3f}, recall "
+        f"{report['secrets']['recall']:.3f}; false alarms {len(report['secrets']['false_alarms'])}, missed "
+        f"{len(report['secrets']['missed'])}. On `{SECRET_CASES_FRESH}` (written after the detector was tuned, "
+        f"never tuned on): precision {report['secrets_fresh']['precision']:.3f}, recall "
+        f"{report['secrets_fresh']['recall']:.3f}, false alarms {len(report['secrets_fresh']['false_alarms'])} of "
+        f"{report['secrets_fresh']['ordinary']}, missed {len(report['secrets_fresh']['missed'])} of "
+        f"{report['secrets_fresh']['secrets']}.",
         "",
         "## Targets",
         "",
@@ -392,6 +544,12 @@ def _print_summary(report: Dict[str, Any]) -> None:
           f"train {_pm(r['train_seconds'], 1)} s/fold  fallback rate {_pm(r['fallback_rate'])}")
     print(f"  TF-IDF baseline accuracy {_pm(b['accuracy'])}  macro-F1 {_pm(b['macro_f1'])}  "
           f"train {_pm(b['train_seconds'], 2)} s/fold")
+    h = report["heldout"]
+    print(f"  held-out ({h['n']} messages): Rasa accuracy {h['rasa']['accuracy']:.3f} macro-F1 {h['rasa']['macro_f1']:.3f} "
+          f"(help menu {h['rasa']['in_scope_fallback']:.1%} in scope, off-topic caught {h['rasa']['off_topic_caught']:.1%}) | "
+          f"baseline accuracy {h['baseline']['accuracy']:.3f} macro-F1 {h['baseline']['macro_f1']:.3f}")
+    print(f"  fallback threshold chosen from CV: {report['calibration']['chosen']}; "
+          f"SecretGuard precision {report['secrets']['precision']:.3f} recall {report['secrets']['recall']:.3f}")
     worst = sorted(r["per_intent"].items(), key=lambda kv: kv[1]["f1"])[:5]
     print("  weakest intents (Rasa F1): " + ", ".join(f"{k} {v['f1']:.3f}" for k, v in worst))
     if r["confusions"]:
@@ -587,7 +745,49 @@ def _run(args: argparse.Namespace, tmp_root: Path) -> Dict[str, Any]:
         mean, std = _mean_std(rasa_summary[key])
         rasa_summary[f"{key}_mean"], rasa_summary[f"{key}_std"] = mean, std
 
+    fallback_cfg = next((c for c in config.get("pipeline") or [] if c.get("name") == "FallbackClassifier"), {}) or {}
+    heldout = _heldout(full, examples, config_path, tmp_root, labels, fallback_cfg)
+    calibration = _calibrate(oof_detail, labels_y, fallback_cfg.get("ambiguity_threshold", 0.0))
+    calibration["heldout_at_chosen"] = dict(zip(
+        ("in_scope_fallback", "off_topic_caught"),
+        _fallback_rates(heldout["details"], [d["true"] for d in heldout["details"]], calibration["chosen"],
+                        fallback_cfg.get("ambiguity_threshold", 0.0)),
+    ))
+    secrets = _secret_table()
+    secrets_fresh = _secret_table(SECRET_CASES_FRESH)
+    h_r, h_b = heldout["rasa"], heldout["baseline"]
+
     checks = [
+        {
+            "name": f"held-out: pipeline at least {TARGET_MARGIN:.0%} above the baseline in accuracy and macro-F1",
+            "passed": h_r["accuracy"] - h_b["accuracy"] >= TARGET_MARGIN and h_r["macro_f1"] - h_b["macro_f1"] >= TARGET_MARGIN,
+            "detail": (f"accuracy {h_r['accuracy']:.3f} vs {h_b['accuracy']:.3f} ({h_r['accuracy'] - h_b['accuracy']:+.3f}), "
+                       f"macro-F1 {h_r['macro_f1']:.3f} vs {h_b['macro_f1']:.3f} ({h_r['macro_f1'] - h_b['macro_f1']:+.3f}) "
+                       f"on {heldout['n']} messages"),
+        },
+        {
+            "name": f"cross-validation: pipeline at least {TARGET_MARGIN:.0%} above the baseline in accuracy and macro-F1",
+            "passed": (statistics.fmean(rasa_summary["accuracy"]) - statistics.fmean(base_summary["accuracy"]) >= TARGET_MARGIN
+                       and statistics.fmean(rasa_summary["macro_f1"]) - statistics.fmean(base_summary["macro_f1"]) >= TARGET_MARGIN),
+            "detail": (f"accuracy {statistics.fmean(rasa_summary['accuracy']):.3f} vs {statistics.fmean(base_summary['accuracy']):.3f}, "
+                       f"macro-F1 {statistics.fmean(rasa_summary['macro_f1']):.3f} vs {statistics.fmean(base_summary['macro_f1']):.3f}"),
+        },
+        {
+            "name": f"held-out: in-scope messages sent to the help menu < {TARGET_HELDOUT_FALLBACK:.0%}",
+            "passed": h_r["in_scope_fallback"] < TARGET_HELDOUT_FALLBACK,
+            "detail": f"{h_r['in_scope_fallback']:.1%} at threshold {fallback_cfg.get('threshold')}",
+        },
+        {
+            "name": f"held-out: off-topic messages caught > {TARGET_OOS_CAUGHT:.0%}",
+            "passed": h_r["off_topic_caught"] > TARGET_OOS_CAUGHT,
+            "detail": f"{h_r['off_topic_caught']:.1%} (help menu or out_of_scope)",
+        },
+        {
+            "name": "SecretGuard: no ordinary message flagged, every secret caught",
+            "passed": not secrets["false_alarms"] and not secrets["missed"],
+            "detail": (f"precision {secrets['precision']:.3f}, recall {secrets['recall']:.3f} on {secrets['ordinary']} "
+                       f"ordinary messages and {secrets['secrets']} secrets ({SECRET_CASES})"),
+        },
         {
             "name": f"Rasa macro-F1 >= {TARGET_MACRO_F1}",
             "passed": rasa_summary["macro_f1_mean"] >= TARGET_MACRO_F1,
@@ -627,11 +827,15 @@ def _run(args: argparse.Namespace, tmp_root: Path) -> Dict[str, Any]:
             "loadavg_before": loadavg_before,
             "loadavg_after": [round(x, 2) for x in os.getloadavg()],
         },
-        "baseline_model": "TfidfVectorizer(ngram_range=(1,2), sublinear_tf=True) on lower-cased text + LogisticRegression(max_iter=2000, C=10)",
+        "baseline_model": BASELINE_NAME,
         "fallback_scoring": "nlu_fallback counted as the top non-fallback intent of intent_ranking",
         "total_seconds": time.perf_counter() - started,
         "rasa": rasa_summary,
         "baseline": base_summary,
+        "heldout": {k: v for k, v in heldout.items() if k != "details"},
+        "calibration": calibration,
+        "secrets": secrets,
+        "secrets_fresh": secrets_fresh,
         "fold_details": folds,
         "checks": checks,
     }
