@@ -292,6 +292,9 @@ class ActionContinueBranch(Action):
             text = (tracker.latest_message or {}).get("text") or ""
             if step_on_screen_said_done(tracker) or says("still_failing", text):
                 return step_failed(dispatcher, tracker)
+            index = _step_index(tracker)
+            if 0 <= index < len(plan) and book.steps[plan[index]].hands_over:
+                return present_step(dispatcher, tracker, branch, plan, len(plan))
             return close_case(dispatcher)
         if latest_intent(tracker) == "inform" and pending == STEP_FEEDBACK and answer is None:
             if _setup_entities(tracker):

@@ -7,6 +7,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.branches import STEP_FEEDBACK, answer_to_step, close_case, step_failed
+
 
 class ActionHelpMenu(Action):
     """Core fallback: show what the assistant can do instead of guessing a branch.
@@ -67,6 +69,14 @@ class ActionDetour(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
+        pending = tracker.get_slot("pending")
+        if intent == "out_of_scope" and pending == STEP_FEEDBACK:
+            # "no mail from coinex" can read as off-topic; its words answer the step.
+            answer = answer_to_step(tracker)
+            if answer == "still_broken":
+                return step_failed(dispatcher, tracker)
+            if answer == "problem_solved":
+                return close_case(dispatcher)
         resume = resume_question(tracker)
         if resume is None:
             dispatcher.utter_message(response=_FULL.get(intent, "utter_default"))

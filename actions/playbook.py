@@ -30,6 +30,8 @@ class Step:
     title: str
     variant: Optional[str] = None  # "browser" or "platform"
     check_clock: bool = False  # compare the widget's clock with ours (2FA time sync)
+    # The step is to go to support: "yes" to "Did that help?" then means "how?", not "I'm in".
+    hands_over: bool = False
     done: Tuple[Pattern, ...] = field(default=(), compare=False)
     unavailable: Tuple[Pattern, ...] = field(default=(), compare=False)
 
@@ -121,6 +123,7 @@ def parse(raw: dict) -> Playbook:
             title=s["title"],
             variant=s.get("variant"),
             check_clock=bool(s.get("check_clock", False)),
+            hands_over=bool(s.get("hands_over", False)),
             done=_patterns((said.get(sid) or {}).get("done")),
             unavailable=_patterns((said.get(sid) or {}).get("unavailable")),
         )

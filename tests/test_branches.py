@@ -276,3 +276,10 @@ async def test_steps_said_done_further_on_are_never_explained():
     slots = {**state, "pending": "step_feedback"}
     said, state, _ = await run(ActionContinueBranch(), make_tracker(slots=slots, intent="still_broken", text="no"))
     assert said == ["utter_skip_tried", "utter_step_reinstall_app", "utter_did_that_help"]  # both skipped
+
+
+async def test_yes_to_a_step_that_sends_to_support_offers_the_ticket():
+    slots = {"branch": "account_locked", "plan": ["lock_explained", "lock_verification"], "step": 1.0,
+             "pending": "step_feedback"}
+    said, state, _ = await run(ActionContinueBranch(), make_tracker(slots=slots, intent="affirm", text="ok yes"))
+    assert said == ["utter_offer_ticket"] and state["pending"] == "ticket_offer"

@@ -31,3 +31,11 @@ async def test_outside_a_question_the_full_answer(intent, full):
 ])
 async def test_in_the_middle_of_a_question_a_short_answer_and_the_question_again(intent, pending, expected):
     assert await said(intent, pending) == expected
+
+
+async def test_an_off_topic_reading_that_answers_the_step_goes_on_with_the_branch():
+    dispatcher = CollectingDispatcher()
+    slots = {"branch": "account_locked", "plan": ["lock_explained", "lock_verification"], "step": 0.0,
+             "pending": "step_feedback"}
+    await ActionDetour().run(dispatcher, make_tracker(slots=slots, intent="out_of_scope", text="no mail from coinex"), {})
+    assert responses(dispatcher) == ["utter_step_lock_verification", "utter_did_that_help"]
