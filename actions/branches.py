@@ -210,7 +210,7 @@ def respond_to_problem(dispatcher: CollectingDispatcher, tracker: Tracker, inten
 SETUP_ENTITIES = {"platform", "device", "browser"}
 
 
-def _setup_entities(tracker: Tracker) -> set:
+def setup_entities(tracker: Tracker) -> set:
     """Platform, device or browser entities in the latest message."""
     entities = {e.get("entity") for e in (tracker.latest_message or {}).get("entities") or []}
     return entities & SETUP_ENTITIES
@@ -297,7 +297,7 @@ class ActionContinueBranch(Action):
                 return present_step(dispatcher, tracker, branch, plan, len(plan))
             return close_case(dispatcher)
         if latest_intent(tracker) == "inform" and pending == STEP_FEEDBACK and answer is None:
-            if _setup_entities(tracker):
+            if setup_entities(tracker):
                 return detail_given(dispatcher, tracker)
             dispatcher.utter_message(response="utter_noted")
             dispatcher.utter_message(response="utter_did_that_help")

@@ -7,7 +7,9 @@ ticket?" it is yes or no; in the triage it names a symptom, a platform or 2FA.
 ``action_read_in_context`` settles on that meaning and hands the message back to
 the dialogue as if it had been classified so (the way Rasa's own two-stage
 fallback hands back a clarified message), so the usual rules answer it. A
-message that fits no answer gets the help menu and loses nothing.
+message that fits no answer gets "Sorry, I didn't quite get that" and the
+pending question again (the help menu when no question is pending), and loses
+nothing.
 """
 from __future__ import annotations
 
@@ -20,10 +22,18 @@ from rasa_sdk.events import ActionExecuted, EventType, SlotSet, UserUtteranceRev
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import playbook
-from actions.answers import says, step_answer, yes_no
+from actions.answers import LEAD, says, step_answer, yes_no
+from actions.branches import (
+    BROWSER_CHOICE,
+    STEP_FEEDBACK,
+    TICKET_OFFER,
+    answer_to_step,
+    close_case,
+    setup_entities,
+    step_on_screen_said_done,
+)
 from actions.menu import resume_question
 from loginhelp.conversation import READ_IN_CONTEXT_KEY
-from actions.branches import BROWSER_CHOICE, SETUP_ENTITIES, STEP_FEEDBACK, TICKET_OFFER, answer_to_step, close_case, step_on_screen_said_done
 
 _TWOFA_INTENTS = {"twofa_code_rejected", "twofa_lost_access"}
 YES_NO_QUESTIONS = {TICKET_OFFER, "ticket_confirm", "ticket_duplicate"}
@@ -31,12 +41,6 @@ YES_NO_QUESTIONS = {TICKET_OFFER, "ticket_confirm", "ticket_duplicate"}
 MIN_PROBLEM_CONFIDENCE = 0.2
 # Opening a branch from an unclear first message asks for more.
 MIN_OPENING_CONFIDENCE = 0.4
-# ... and this many times as confident as the runner-up.
-MIN_LEAD = 1.5
-
-
-def _entities(tracker: Tracker) -> set:
-    return {e.get("entity") for e in (tracker.latest_message or {}).get("entities") or []}
 
 
 # Intents the classifier may half-see in an unclear message and that have their own answer mid-branch.
@@ -54,7 +58,7 @@ def _top_problem(tracker: Tracker, least: float = MIN_PROBLEM_CONFIDENCE) -> Opt
         return None
     first = ranking[0].get("confidence", 0.0)
     second = ranking[1].get("confidence", 0.0) if len(ranking) > 1 else 0.0
-    return ranking[0]["name"] if first >= least and first >= MIN_LEAD * second else None
+    return ranking[0]["name"] if first >= least and first >= LEAD * second else None
 
 
 def _problem_of_this_branch(tracker: Tracker) -> Optional[str]:
@@ -87,13 +91,13 @@ def _problem_named(tracker: Tracker, text: str) -> Optional[str]:
 def reading(tracker: Tracker) -> Optional[str]:
     """The intent an unclear message has in the current context, if any."""
     text = (tracker.latest_message or {}).get("text") or ""
-    entities = _entities(tracker)
+    setup = setup_entities(tracker)
     if tracker.active_loop_name == "triage_form":
         asked = tracker.get_slot("requested_slot")
         if asked == "triage_symptom":
             return _top_problem(tracker) or ("deny" if says("unsure", text) or yes_no(text) == "deny" else None)
         if asked == "platform":
-            return "inform" if entities & SETUP_ENTITIES or tracker.get_slot("platform") else None
+            return "inform" if setup or tracker.get_slot("platform") else None
         if asked == "uses_2fa":
             intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
             return "affirm" if intent in _TWOFA_INTENTS and yes_no(text) != "deny" else yes_no(text)
@@ -108,9 +112,9 @@ def reading(tracker: Tracker) -> Optional[str]:
         if answer == "still_broken" and step_on_screen_said_done(tracker):
             return answer
         return (_top_problem(tracker) or _problem_of_this_branch(tracker) or answer
-                or ("inform" if entities & SETUP_ENTITIES else None))
+                or ("inform" if setup else None))
     if pending == BROWSER_CHOICE:
-        return "inform" if "browser" in entities else None
+        return "inform" if "browser" in setup else None
     if pending in YES_NO_QUESTIONS:
         # A clear yes or no answers the question; "I can sign in again now" ends it;
         # a detour the classifier half-saw gets its short answer and the question again.
