@@ -19,6 +19,9 @@ OTHER_BROWSER = "other"
 # A clause with one of these words does not say a step was done.
 _NEGATION = re.compile(r"\b(not|never|no|don.?t|doesn.?t|didn.?t|haven.?t|hasn.?t|can.?t|cannot|won.?t|without)\b")
 _CLAUSES = re.compile(r"[.;!?\n]+|,\s*|\s+(?:and|but|so|though|although)\s+")
+# A question says nothing is done: "is www.coinex.com the real site?"
+_SENTENCES = re.compile(r"[^.!?\n]+[.!?\n]*")
+_QUESTION = re.compile(r"^\s*(is|are|am|do|does|did|can|could|should|would|will|how|what|where|which|why|who)\b|\?\s*$")
 
 
 @dataclass(frozen=True)
@@ -65,7 +68,8 @@ class Playbook:
 
     def steps_said_done(self, text: str, plan: List[str]) -> List[str]:
         """The steps of ``plan`` that ``text`` says are already done (or impossible)."""
-        clauses = [c for c in _CLAUSES.split(text.lower()) if c.strip()]
+        statements = [t for t in _SENTENCES.findall(text.lower()) if not _QUESTION.search(t)]
+        clauses = [c for t in statements for c in _CLAUSES.split(t) if c.strip()]
         return [sid for sid in plan if any(self.steps[sid].said_done(c) for c in clauses)]
 
     def branch_for_triage(self, symptom: Optional[str], platform: Optional[str]) -> str:

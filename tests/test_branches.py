@@ -283,3 +283,10 @@ async def test_yes_to_a_step_that_sends_to_support_offers_the_ticket():
              "pending": "step_feedback"}
     said, state, _ = await run(ActionContinueBranch(), make_tracker(slots=slots, intent="affirm", text="ok yes"))
     assert said == ["utter_offer_ticket"] and state["pending"] == "ticket_offer"
+
+
+async def test_a_question_about_a_step_does_not_skip_it():
+    tracker = make_tracker(intent="phishing_check", text="is www.coinex.com/login the real site?",
+                           entities=[{"entity": "url", "value": "www.coinex.com/login"}])
+    said, _, _ = await run(ActionStartBranch(), tracker)
+    assert said == ["utter_url_official", "utter_step_check_url", "utter_did_that_help"]
