@@ -53,6 +53,10 @@ class ResponseMatcher:
         with path.open(encoding="utf-8") as handle:
             return cls(yaml.safe_load(handle).get("responses") or {})
 
+    def names(self) -> set:
+        """Every response name the domain defines."""
+        return {name for _, name, _ in self._patterns}
+
     def name(self, text: str) -> str:
         for _, name, pattern in self._patterns:
             if pattern.fullmatch(text):
@@ -243,7 +247,7 @@ def first_turn_with(played: Played, response: str) -> Optional[int]:
 
 def unknown_responses(conversations: Sequence[Conversation], matcher: ResponseMatcher) -> List[str]:
     """Expected response names that the domain does not define (a typo in a script)."""
-    known = {name for _, name, _ in matcher._patterns}
+    known = matcher.names()
     return sorted({
         e.response for c in conversations for t in c.turns for e in t.bot if e.response not in known
     } | {c.goal for c in conversations if c.goal and c.goal not in known})
