@@ -197,7 +197,7 @@ def respond_to_problem(dispatcher: CollectingDispatcher, tracker: Tracker, inten
         if step_answer(tracker.latest_message.get("text") or "") == "problem_solved":
             return close_case(dispatcher)
         text = tracker.latest_message.get("text") or ""
-        said_done = book.steps_said_done(text, plan[max(index, 0):])
+        said_done = book.steps_said_done(text, plan)  # "i am on coinex.com": an earlier step of this branch
         if (book.belongs_to(branch, current) or on_screen in book.branches[branch] or said_done
                 or says("still_failing", text)):
             if tracker.get_slot("pending") == BROWSER_CHOICE:
@@ -293,8 +293,8 @@ class ActionContinueBranch(Action):
             if step_on_screen_said_done(tracker) or says("still_failing", text):
                 return step_failed(dispatcher, tracker)
             index = _step_index(tracker)
-            if 0 <= index < len(plan) and book.steps[plan[index]].hands_over:
-                return present_step(dispatcher, tracker, branch, plan, len(plan))
+            if says("support", text) or (0 <= index < len(plan) and book.steps[plan[index]].hands_over):
+                return present_step(dispatcher, tracker, branch, plan, len(plan))  # the ticket offer
             return close_case(dispatcher)
         if latest_intent(tracker) == "inform" and pending == STEP_FEEDBACK and answer is None:
             if setup_entities(tracker):

@@ -18,9 +18,10 @@ GENERAL_BRANCH = "general"
 OTHER_BROWSER = "other"
 # A clause with one of these words does not say a step was done.
 _NEGATION = re.compile(r"\b(not|never|no|don.?t|doesn.?t|didn.?t|haven.?t|hasn.?t|can.?t|cannot|won.?t|without)\b")
-_CLAUSES = re.compile(r"[.;!?\n]+|,\s*|\s+(?:and|but|so|though|although)\s+")
+# Punctuation ends a clause only before a space or the end ("coinex.com" is one word).
+_CLAUSES = re.compile(r"[.;!?]+(?=\s|$)|\n+|,\s*|\s+(?:and|but|so|though|although)\s+")
 # A question says nothing is done: "is www.coinex.com the real site?"
-_SENTENCES = re.compile(r"[^.!?\n]+[.!?\n]*")
+_SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+")
 _QUESTION = re.compile(r"^\s*(is|are|am|do|does|did|can|could|should|would|will|how|what|where|which|why|who)\b|\?\s*$")
 
 
@@ -68,7 +69,7 @@ class Playbook:
 
     def steps_said_done(self, text: str, plan: List[str]) -> List[str]:
         """The steps of ``plan`` that ``text`` says are already done (or impossible)."""
-        statements = [t for t in _SENTENCES.findall(text.lower()) if not _QUESTION.search(t)]
+        statements = [t for t in _SENTENCES.split(text.lower()) if t.strip() and not _QUESTION.search(t)]
         clauses = [c for t in statements for c in _CLAUSES.split(t) if c.strip()]
         return [sid for sid in plan if any(self.steps[sid].said_done(c) for c in clauses)]
 

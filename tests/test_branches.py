@@ -290,3 +290,20 @@ async def test_a_question_about_a_step_does_not_skip_it():
                            entities=[{"entity": "url", "value": "www.coinex.com/login"}])
     said, _, _ = await run(ActionStartBranch(), tracker)
     assert said == ["utter_url_official", "utter_step_check_url", "utter_did_that_help"]
+
+
+async def test_yes_please_ticket_after_a_step_offers_the_ticket_instead_of_closing():
+    slots = {"branch": "credentials", "plan": ["caps_lock", "check_url", "reset_password"], "step": 1.0,
+             "pending": "step_feedback"}
+    said, state, _ = await run(ActionContinueBranch(), make_tracker(slots=slots, intent="affirm",
+                                                                     text="yes please ticket"))
+    assert said == ["utter_offer_ticket"] and state["pending"] == "ticket_offer"
+
+
+async def test_an_earlier_step_of_the_branch_said_done_continues_it_instead_of_switching():
+    slots = {"branch": "credentials", "plan": ["caps_lock", "check_url", "reset_password"], "step": 2.0,
+             "pending": "step_feedback", "steps_tried": []}
+    tracker = make_tracker(slots=slots, intent="phishing_check", text="i am on coinex.com",
+                           entities=[{"entity": "url", "value": "coinex.com"}])
+    said, _, _ = await run(ActionStartBranch(), tracker)
+    assert said == ["utter_offer_ticket"]

@@ -93,3 +93,12 @@ def test_general_plan_checks_basics_first_then_platform_then_2fa(book):
 )
 def test_official_hosts(book, host, official):
     assert book.is_official_host(host) is official
+
+
+def test_a_step_to_do_is_not_a_step_done():
+    from actions import playbook
+
+    book = playbook.load()
+    assert book.steps_said_done("need to reset my password", list(book.steps)) == []
+    assert book.steps_said_done("i am on coinex.com", ["check_url"]) == ["check_url"]
+    assert "reset_password" in book.steps_said_done("i reset it yesterday already", ["reset_password"])
