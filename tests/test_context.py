@@ -139,3 +139,20 @@ def test_how_do_i_contact_them_after_the_last_step_is_a_request_for_support():
     slots = {"branch": "twofa_lost", "plan": ["twofa_backup_codes", "twofa_reset_support"], "step": 1.0,
              "pending": "step_feedback"}
     assert reading(unsure("ok how do i contact them", slots)) == "contact_support"
+
+
+@pytest.mark.parametrize("text", ["!" * 4096, " " * 4096, "no " * 1365, "ticket " * 585, "yes please " * 372])
+def test_answer_and_step_patterns_read_the_longest_message_without_runaway_backtracking(text):
+    """A pattern with nested optional runs ('^\\W*(yes)?\\W*(please)?\\W*ticket') took minutes on
+    a fuzzed 4,096-character message and timed out an action; every pattern must stay linear."""
+    import time
+
+    from actions import playbook
+    from actions.answers import answer_patterns
+
+    started = time.perf_counter()
+    for patterns in answer_patterns().values():
+        for pattern in patterns:
+            pattern.search(text)
+    playbook.load().steps_said_done(text, list(playbook.load().steps))
+    assert time.perf_counter() - started < 2.0
