@@ -16,7 +16,7 @@ takes the loaded model out of the garbage collector's way:
    ``jsonschema.ValidationError``.
 2. ``MessageProcessor._parse_message_with_graph``: a button payload
    (``/intent{"entity": "value"}``) runs the whole NLU pipeline (spaCy,
-   featurizers, DIET, the linear blend) and then Rasa's ``RegexMessageHandler``
+   the entity ruler, the intent classifier) and then Rasa's ``RegexMessageHandler``
    throws that work away and answers from the payload. Here a payload that
    names a domain intent goes to ``RegexMessageHandler``'s own unpacking
    directly; anything else (typed text, an unknown intent, a malformed

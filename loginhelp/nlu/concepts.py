@@ -1,0 +1,58 @@
+"""Concepts a message mentions, from the lexicon in ``concepts.yml``.
+
+Why: a classifier learns only the words of its training examples. Customers use
+many more words for the same few ideas ("operator", "specialist", "somebody from
+your team"; "deactivated", "frozen"; "senha", "şifre"), and a lexicon of them,
+written once, carries every phrasing it lists into the features.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+from typing import Dict, Iterable, List, Pattern
+
+import yaml
+
+LEXICON = Path(__file__).with_name("concepts.yml")
+
+# Letters that Unicode does not decompose into a base letter and an accent.
+_PLAIN = str.maketrans({"ı": "i", "đ": "d", "ł": "l", "ø": "o", "ß": "ss", "’": "'", "‘": "'"})
+
+
+def fold(text: str) -> str:
+    """Lower case without accents: "Şifre yanlış" and "sifre yanlis" read alike."""
+    decomposed = unicodedata.normalize("NFKD", text.lower().translate(_PLAIN))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+class Concepts:
+    """Whole-word, case- and accent-insensitive phrase matching, one pattern per concept."""
+
+    def __init__(self, lexicon: Dict[str, Iterable[object]]) -> None:
+        self.patterns: Dict[str, Pattern[str]] = {}
+        for name, phrases in lexicon.items():
+            folded = sorted({fold(str(p)).strip() for p in phrases if str(p).strip()}, key=len, reverse=True)
+            if not folded:
+                raise ValueError(f"concept {name!r} lists no phrases")
+            alternatives = "|".join(re.escape(p) for p in folded)
+            self.patterns[str(name)] = re.compile(rf"(?<![\w'])(?:{alternatives})(?![\w'])")
+
+    @classmethod
+    def from_file(cls, path: Path = LEXICON) -> "Concepts":
+        with open(path, encoding="utf-8") as handle:
+            lexicon = yaml.safe_load(handle) or {}
+        if not isinstance(lexicon, dict):
+            raise ValueError(f"{path}: expected a mapping of concept -> phrases")
+        return cls(lexicon)
+
+    def find(self, *texts: str) -> List[str]:
+        """The concepts any of ``texts`` mentions (the text and its lemmas, say), in lexicon order."""
+        folded = [fold(t) for t in texts if t]
+        return [name for name, pattern in self.patterns.items() if any(pattern.search(t) for t in folded)]
+
+
+@lru_cache(maxsize=4)
+def load(path: str = str(LEXICON)) -> Concepts:
+    return Concepts.from_file(Path(path))
