@@ -171,6 +171,100 @@ def answer_to_step(tracker: Tracker) -> Optional[str]:
     return step_answer(message.get("text") or "", message.get("intent_ranking") or ())
 
 
+def step_on_screen(tracker: Tracker) -> Optional[playbook.Step]:
+    """The step the customer was last asked to try, if a branch is under way."""
+    plan = list(tracker.get_slot("plan") or [])
+    index = _step_index(tracker)
+    return playbook.load().steps[plan[index]] if 0 <= index < len(plan) else None
+
+
+def step_affirmed(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
+    """A yes to "Did that help?". It helped, unless it confirms the step was already
+    done ("yes, from Google Play") or goes on to say it still fails ("yes i switched
+    network, same"); a yes to a step that sends the customer to support, or one that
+    asks for a ticket, gets the ticket offer; a yes that asks for more ("yes please")
+    is not "I'm in": the next step comes."""
+    text = (tracker.latest_message or {}).get("text") or ""
+    if step_on_screen_said_done(tracker) or says("still_failing", text):
+        return step_failed(dispatcher, tracker)
+    step = step_on_screen(tracker)
+    if says("support", text) or (step is not None and step.hands_over):
+        plan = list(tracker.get_slot("plan") or [])
+        return present_step(dispatcher, tracker, tracker.get_slot("branch"), plan, len(plan))  # the ticket offer
+    if says("request", text) and step_answer(text) != "problem_solved":
+        return step_failed(dispatcher, tracker)
+    return close_case(dispatcher)
+
+
+# The question asked again after a short answer in the middle of it.
+RESUME = {
+    STEP_FEEDBACK: "utter_resume_step",
+    BROWSER_CHOICE: "utter_ask_browser",
+    TICKET_OFFER: "utter_resume_ticket_offer",
+    "ticket_confirm": "utter_resume_ticket_confirm",
+}
+
+
+def resume_question(tracker: Tracker) -> Optional[str]:
+    """The response that asks the pending question again, if one is pending."""
+    return RESUME.get(tracker.get_slot("pending") or "")
+
+
+# Branches where "what documents do you need?" is answered in place: the guide lifts
+# a lock with an ID photo and a selfie, and KYC asks for the same.
+DOCUMENT_BRANCHES = frozenset({"kyc", "account_locked"})
+# The questions after which the customer's words are read first (not inside the ticket form).
+_READ_BY_WORDS = {None, STEP_FEEDBACK, BROWSER_CHOICE, TICKET_OFFER}
+
+
+def outage_seen(text: str) -> bool:
+    """The customer reports what the guide calls a confirmed outage ("downdetector shows
+    lots of reports", "the status page says maintenance"): said, not asked, not denied,
+    and not already over ("scheduled maintenance, it's back and I can log in")."""
+    said = " ".join(playbook.statements(text))
+    return (says("outage_seen", said) and not says("no_outage", said)
+            and step_answer(text) != "problem_solved")
+
+
+def settled_by_words(tracker: Tracker) -> Optional[str]:
+    """What the words of the latest message settle, however the classifier read it:
+    "outage" (the customer sees one: wait for CoinEx, no ticket yet), "wait" ("ok,
+    I'll wait" to a step whose advice is to wait), "documents" (a question about the
+    documents verification needs while a lock or KYC branch is under way)."""
+    if tracker.active_loop_name:
+        return None
+    pending = tracker.get_slot("pending")
+    if pending not in _READ_BY_WORDS:
+        return None
+    text = (tracker.latest_message or {}).get("text") or ""
+    if outage_seen(text):
+        return "outage"
+    step = step_on_screen(tracker)
+    if pending == STEP_FEEDBACK and step is not None and step.waits and says("will_wait", text):
+        return "wait"
+    if (pending in {STEP_FEEDBACK, TICKET_OFFER} and tracker.get_slot("branch") in DOCUMENT_BRANCHES
+            and says("documents", text)):
+        return "documents"
+    return None
+
+
+def read_by_words(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[List[EventType]]:
+    """Answer what the words settle (``settled_by_words``); None when they settle nothing."""
+    settled = settled_by_words(tracker)
+    if settled == "outage":
+        dispatcher.utter_message(response="utter_outage_likely")
+        return _forget_diagnosis()
+    if settled == "wait":
+        dispatcher.utter_message(response="utter_wait_for_fix")
+        return _forget_diagnosis()
+    if settled == "documents":
+        dispatcher.utter_message(response="utter_verification_documents")
+        dispatcher.utter_message(response="utter_did_that_help" if tracker.get_slot("pending") == STEP_FEEDBACK
+                                 else "utter_resume_ticket_offer")
+        return []
+    return None
+
+
 def in_branch(tracker: Tracker) -> bool:
     """A branch is under way: its steps were shown and not yet solved or filed."""
     return bool(tracker.get_slot("branch") and tracker.get_slot("plan")) and tracker.get_slot("pending") in {
@@ -184,6 +278,9 @@ def respond_to_problem(dispatcher: CollectingDispatcher, tracker: Tracker, inten
     step on screen), one that says steps of the plan are done, or one that says
     the step still fails continues it; anything else switches, saying so.
     Outside a branch it opens its branch."""
+    read = read_by_words(dispatcher, tracker)
+    if read is not None:
+        return read
     book = playbook.load()
     branch = book.branch_for_intent.get(intent or "")
     if branch is None:
@@ -271,6 +368,9 @@ class ActionContinueBranch(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
+        read = read_by_words(dispatcher, tracker)
+        if read is not None:
+            return read
         book = playbook.load()
         branch = tracker.get_slot("branch")
         plan = list(tracker.get_slot("plan") or [])
@@ -287,15 +387,7 @@ class ActionContinueBranch(Action):
             return present_step(dispatcher, tracker, branch, plan, _step_index(tracker))
         answer = answer_to_step(tracker)
         if latest_intent(tracker) == "affirm" and pending == STEP_FEEDBACK:
-            # "yes" helped, unless it confirms the step was already done ("yes, from Google
-            # Play") or goes on to say it still fails ("yes i switched network, same").
-            text = (tracker.latest_message or {}).get("text") or ""
-            if step_on_screen_said_done(tracker) or says("still_failing", text):
-                return step_failed(dispatcher, tracker)
-            index = _step_index(tracker)
-            if says("support", text) or (0 <= index < len(plan) and book.steps[plan[index]].hands_over):
-                return present_step(dispatcher, tracker, branch, plan, len(plan))  # the ticket offer
-            return close_case(dispatcher)
+            return step_affirmed(dispatcher, tracker)
         if latest_intent(tracker) == "inform" and pending == STEP_FEEDBACK and answer is None:
             if setup_entities(tracker):
                 return detail_given(dispatcher, tracker)
@@ -327,10 +419,7 @@ class ActionRouteTriage(Action):
         return reset + present_step(dispatcher, tracker, branch, plan, 0)
 
 
-def close_case(dispatcher: CollectingDispatcher) -> List[EventType]:
-    """The customer is back in: say so and forget the diagnosis."""
-    dispatcher.utter_message(response="utter_problem_solved")
-    dispatcher.utter_message(response="utter_anything_else")
+def _forget_diagnosis() -> List[EventType]:
     return [
         SlotSet("branch", None),
         SlotSet("plan", None),
@@ -338,6 +427,13 @@ def close_case(dispatcher: CollectingDispatcher) -> List[EventType]:
         SlotSet("pending", None),
         SlotSet("steps_tried", []),
     ]
+
+
+def close_case(dispatcher: CollectingDispatcher) -> List[EventType]:
+    """The customer is back in: say so and forget the diagnosis."""
+    dispatcher.utter_message(response="utter_problem_solved")
+    dispatcher.utter_message(response="utter_anything_else")
+    return _forget_diagnosis()
 
 
 class ActionCloseCase(Action):

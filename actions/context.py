@@ -25,14 +25,16 @@ from actions import playbook
 from actions.answers import LEAD, says, step_answer, yes_no
 from actions.branches import (
     BROWSER_CHOICE,
+    SETUP_ENTITIES,
     STEP_FEEDBACK,
     TICKET_OFFER,
     answer_to_step,
     close_case,
+    resume_question,
+    settled_by_words,
     setup_entities,
     step_on_screen_said_done,
 )
-from actions.menu import resume_question
 from loginhelp.conversation import READ_IN_CONTEXT_KEY
 
 _TWOFA_INTENTS = {"twofa_code_rejected", "twofa_lost_access"}
@@ -46,6 +48,11 @@ MIN_OPENING_CONFIDENCE = 0.4
 # Intents the classifier may half-see in an unclear message and that have their own answer mid-branch.
 _DETOURS = {"out_of_scope", "bot_challenge", "capabilities", "support_wait_time"}
 _CONTENDERS = {"contact_support"} | _DETOURS
+
+
+# What words that settle a message's meaning (actions/branches.py) are handed back as;
+# the action of that intent's rule answers them.
+_SETTLED = {"outage": "outage_check", "wait": "goodbye", "documents": "kyc_verification"}
 
 
 def _top_problem(tracker: Tracker, least: float = MIN_PROBLEM_CONFIDENCE) -> Optional[str]:
@@ -88,6 +95,12 @@ def _problem_named(tracker: Tracker, text: str) -> Optional[str]:
     return _top_problem(tracker, MIN_OPENING_CONFIDENCE)
 
 
+def ticket_details(tracker: Tracker) -> set:
+    """Entities of the latest message the ticket asks for: contact, device, platform, browser."""
+    entities = {e.get("entity") for e in (tracker.latest_message or {}).get("entities") or []}
+    return entities & (SETUP_ENTITIES | {"email", "phone"})
+
+
 def reading(tracker: Tracker) -> Optional[str]:
     """The intent an unclear message has in the current context, if any."""
     text = (tracker.latest_message or {}).get("text") or ""
@@ -102,11 +115,15 @@ def reading(tracker: Tracker) -> Optional[str]:
             intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
             return "affirm" if intent in _TWOFA_INTENTS and yes_no(text) != "deny" else yes_no(text)
         return None
+    settled = settled_by_words(tracker)
+    if settled:
+        return _SETTLED[settled]
     pending = tracker.get_slot("pending")
     if says("support", text) and pending not in {"ticket_confirm", "ticket_duplicate"}:
         return "contact_support"
     if pending is None:
-        return _problem_named(tracker, text)
+        # Nothing asked: a problem it names, else a plain yes or no ("ok I will wait").
+        return _problem_named(tracker, text) or yes_no(text)
     if pending == STEP_FEEDBACK:
         answer = answer_to_step(tracker)
         if answer == "still_broken" and step_on_screen_said_done(tracker):
@@ -118,9 +135,14 @@ def reading(tracker: Tracker) -> Optional[str]:
     if pending in YES_NO_QUESTIONS:
         # A clear yes or no answers the question; "I can sign in again now" ends it;
         # a detour the classifier half-saw gets its short answer and the question again.
+        # At the ticket offer "ok, I'll wait" is a no, and a detail the ticket needs
+        # ("iphone 13", an email) a yes.
         detour = _top_problem(tracker)
-        return (yes_no(text) or ("problem_solved" if step_answer(text) == "problem_solved" else None)
-                or (detour if detour in _DETOURS else None))
+        at_offer = pending == TICKET_OFFER
+        return (("deny" if at_offer and says("will_wait", text) else None)
+                or yes_no(text) or ("problem_solved" if step_answer(text) == "problem_solved" else None)
+                or (detour if detour in _DETOURS else None)
+                or ("affirm" if at_offer and ticket_details(tracker) else None))
     return None
 
 
@@ -174,22 +196,28 @@ class ActionReadInContext(Action):
             else:
                 dispatcher.utter_message(response="utter_default")
             return [UserUtteranceReverted()]
-        message = copy.deepcopy(tracker.latest_message or {})
-        message["intent"] = {"name": intent, "confidence": 1.0}
-        message[READ_IN_CONTEXT_KEY] = True
-        for entity in message.get("entities") or []:
-            if entity.get("confidence") is None:  # spaCy's entities have none; Rasa's schema wants a number
-                entity.pop("confidence", None)
-        clarified = {
-            "event": "user",
-            "timestamp": time.time(),
-            "text": message.get("text"),
-            "parse_data": message,
-            "input_channel": tracker.get_latest_input_channel(),
-            "metadata": message.get("metadata") or {},
-        }
-        return (
-            [UserUtteranceReverted(), ActionExecuted("action_listen"), clarified]
-            + slots_from_message(tracker)
-            + slot_for_intent(domain, tracker, intent)
-        )
+        return hand_back(tracker, domain, intent)
+
+
+def hand_back(tracker: Tracker, domain: Dict[Text, Any], intent: str) -> List[EventType]:
+    """The latest message again, as if it had been classified ``intent``: the dialogue
+    then answers it by that intent's rule (Rasa's two-stage fallback does the same)."""
+    message = copy.deepcopy(tracker.latest_message or {})
+    message["intent"] = {"name": intent, "confidence": 1.0}
+    message[READ_IN_CONTEXT_KEY] = True
+    for entity in message.get("entities") or []:
+        if entity.get("confidence") is None:  # spaCy's entities have none; Rasa's schema wants a number
+            entity.pop("confidence", None)
+    clarified = {
+        "event": "user",
+        "timestamp": time.time(),
+        "text": message.get("text"),
+        "parse_data": message,
+        "input_channel": tracker.get_latest_input_channel(),
+        "metadata": message.get("metadata") or {},
+    }
+    return (
+        [UserUtteranceReverted(), ActionExecuted("action_listen"), clarified]
+        + slots_from_message(tracker)
+        + slot_for_intent(domain, tracker, intent)
+    )

@@ -7,7 +7,19 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.branches import STEP_FEEDBACK, answer_to_step, close_case, step_failed
+from actions import playbook
+from actions.answers import says, step_answer
+from actions.branches import (
+    STEP_FEEDBACK,
+    answer_to_step,
+    close_case,
+    read_by_words,
+    resume_question,
+    step_affirmed,
+    step_failed,
+    step_on_screen_said_done,
+)
+from loginhelp.conversation import RESPONSE_KEY
 
 
 class ActionHelpMenu(Action):
@@ -43,24 +55,46 @@ _FULL = {
     "greet": "utter_greet",
     "support_wait_time": "utter_support_response_time",
 }
-# The question asked again after the detour.
-_RESUME = {
-    "step_feedback": "utter_resume_step",
-    "browser_choice": "utter_ask_browser",
-    "ticket_offer": "utter_resume_ticket_offer",
-    "ticket_confirm": "utter_resume_ticket_confirm",
-}
 
 
-def resume_question(tracker: Tracker) -> Optional[str]:
-    """The response that asks the pending question again, if one is pending."""
-    return _RESUME.get(tracker.get_slot("pending") or "")
+# After these, a "no" means there is nothing more: a goodbye.
+_ASKED_WHAT_ELSE = {"utter_anything_else", "utter_ask_how_to_help"}
+
+
+def last_response(tracker: Tracker) -> Optional[str]:
+    """The response the assistant sent last (before the latest message)."""
+    for event in reversed(tracker.events or []):
+        if event.get("event") == "bot":
+            return (event.get("metadata") or {}).get(RESPONSE_KEY)
+    return None
+
+
+def detour_answers_step(tracker: Tracker, intent: str) -> Optional[str]:
+    """What a detour's words say about the step on screen: "thanks that helped" is
+    problem_solved, "thanks, but no luck" still_broken, "yes thanks" affirm. An
+    off-topic reading is read whole ("no mail from coinex"); other detours only by
+    their statements ("are you a bot?" says nothing about the step)."""
+    message = tracker.latest_message or {}
+    text = message.get("text") or ""
+    if intent == "out_of_scope":
+        return answer_to_step(tracker)
+    if step_on_screen_said_done(tracker):
+        return "still_broken"
+    said = " ".join(playbook.statements(text))
+    answer = step_answer(said, message.get("intent_ranking") or ()) if said else None
+    if answer is None and intent == "thanks" and says("plain_yes", said):
+        return "affirm"
+    return answer
 
 
 class ActionDetour(Action):
-    """Small talk, off-topic questions, "are you a bot?", thanks: in the middle of a
-    question, a short answer and the question again (the branch goes on); outside
-    one, the full answer with the menu where it has one."""
+    """Small talk, off-topic questions, "are you a bot?", thanks, goodbyes: in the
+    middle of a question, a short answer and the question again (the branch goes
+    on); outside one, the full answer with the menu where it has one. A detour whose
+    words answer the step ("thanks, that helped") is that answer; "ok, I'll wait" to
+    a step that says to wait closes the case with a word on when to come back. A yes
+    or no with nothing pending gets a short "what can I help with?", not the whole
+    menu (a no to that or to "anything else?" is a goodbye)."""
 
     def name(self) -> Text:
         return "action_detour"
@@ -70,13 +104,26 @@ class ActionDetour(Action):
     ) -> List[EventType]:
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
         pending = tracker.get_slot("pending")
-        if intent == "out_of_scope" and pending == STEP_FEEDBACK:
-            # "no mail from coinex" can read as off-topic; its words answer the step.
-            answer = answer_to_step(tracker)
-            if answer == "still_broken":
+        read = read_by_words(dispatcher, tracker)
+        if read is not None:
+            return read
+        if pending == STEP_FEEDBACK:
+            answer = detour_answers_step(tracker, intent)
+            if answer == "still_broken" and intent != "goodbye":  # "no thanks, bye" leaves, it does not fail
                 return step_failed(dispatcher, tracker)
             if answer == "problem_solved":
                 return close_case(dispatcher)
+            if answer == "affirm":
+                return step_affirmed(dispatcher, tracker)
+        if intent == "goodbye":
+            dispatcher.utter_message(response="utter_goodbye")
+            return []
+        if intent in {"affirm", "deny"} and pending is None:
+            text = (tracker.latest_message or {}).get("text") or ""
+            finished = intent == "deny" and last_response(tracker) in _ASKED_WHAT_ELSE
+            dispatcher.utter_message(response="utter_goodbye" if finished or says("will_wait", text)
+                                     else "utter_ask_how_to_help")
+            return []
         resume = resume_question(tracker)
         if resume is None:
             dispatcher.utter_message(response=_FULL.get(intent, "utter_default"))

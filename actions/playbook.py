@@ -25,6 +25,11 @@ _SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+")
 _QUESTION = re.compile(r"^\s*(is|are|am|do|does|did|can|could|should|would|will|how|what|where|which|why|who)\b|\?\s*$")
 
 
+def statements(text: str) -> List[str]:
+    """The sentences of ``text`` (lower case) that are not questions: only they say what happened."""
+    return [t for t in _SENTENCES.split(text.lower()) if t.strip() and not _QUESTION.search(t)]
+
+
 @dataclass(frozen=True)
 class Step:
     """One thing the customer is asked to try."""
@@ -36,6 +41,8 @@ class Step:
     check_clock: bool = False  # compare the widget's clock with ours (2FA time sync)
     # The step is to go to support: "yes" to "Did that help?" then means "how?", not "I'm in".
     hands_over: bool = False
+    # The step's advice may be to wait (an outage): "ok, I'll wait" closes the case politely.
+    waits: bool = False
     done: Tuple[Pattern, ...] = field(default=(), compare=False)
     unavailable: Tuple[Pattern, ...] = field(default=(), compare=False)
 
@@ -69,8 +76,7 @@ class Playbook:
 
     def steps_said_done(self, text: str, plan: List[str]) -> List[str]:
         """The steps of ``plan`` that ``text`` says are already done (or impossible)."""
-        statements = [t for t in _SENTENCES.split(text.lower()) if t.strip() and not _QUESTION.search(t)]
-        clauses = [c for t in statements for c in _CLAUSES.split(t) if c.strip()]
+        clauses = [c for t in statements(text) for c in _CLAUSES.split(t) if c.strip()]
         return [sid for sid in plan if any(self.steps[sid].said_done(c) for c in clauses)]
 
     def branch_for_triage(self, symptom: Optional[str], platform: Optional[str]) -> str:
@@ -129,6 +135,7 @@ def parse(raw: dict) -> Playbook:
             variant=s.get("variant"),
             check_clock=bool(s.get("check_clock", False)),
             hands_over=bool(s.get("hands_over", False)),
+            waits=bool(s.get("waits", False)),
             done=_patterns((said.get(sid) or {}).get("done")),
             unavailable=_patterns((said.get(sid) or {}).get("unavailable")),
         )

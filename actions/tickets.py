@@ -25,7 +25,9 @@ from rasa_sdk.types import DomainDict
 
 from actions import playbook
 from actions.answers import says
+from actions.branches import TICKET_OFFER
 from actions.channel_context import client_info
+from actions.context import hand_back
 from actions.security import warn_about
 from loginhelp.contact import InvalidContact, normalise_contact
 from loginhelp.security.secrets import secret_kinds
@@ -157,6 +159,10 @@ class ActionTicketStart(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
+        text = (tracker.latest_message or {}).get("text") or ""
+        if tracker.get_slot("pending") == TICKET_OFFER and says("will_wait", text):
+            # "ok, I'll wait" can read as a yes to the ticket offer: it declines it.
+            return hand_back(tracker, domain, "deny")
         prefill: Dict[str, Any] = {}
         for candidate in (tracker.get_slot("email"), tracker.get_slot("phone")):
             if not candidate:

@@ -307,3 +307,31 @@ async def test_an_earlier_step_of_the_branch_said_done_continues_it_instead_of_s
                            entities=[{"entity": "url", "value": "coinex.com"}])
     said, _, _ = await run(ActionStartBranch(), tracker)
     assert said == ["utter_offer_ticket"]
+
+
+async def test_yes_please_after_a_step_asks_for_more_help_the_next_step_comes():
+    slots = {"branch": "app", "plan": ["official_app", "force_close", "update_app", "reinstall_app"], "step": 2.0,
+             "pending": "step_feedback", "steps_tried": []}
+    said, state, _ = await run(ActionContinueBranch(), make_tracker(slots=slots, intent="affirm", text="yes please"))
+    assert said == ["utter_step_reinstall_app", "utter_did_that_help"] and state["step"] == 3.0
+    for text in ("yes", "yes it worked", "yes please, it works now"):
+        said, state, _ = await run(ActionContinueBranch(), make_tracker(slots=slots, intent="affirm", text=text))
+        assert said == ["utter_problem_solved", "utter_anything_else"] and state["pending"] is None, text
+
+
+async def test_an_outage_seen_during_the_outage_branch_is_named_not_a_ticket():
+    slots = {"branch": "outage", "plan": ["status_page", "downdetector"], "step": 1.0, "pending": "step_feedback"}
+    tracker = make_tracker(slots=slots, intent="outage_check", text="downdetector shows lots of reports")
+    said, state, _ = await run(ActionStartBranch(), tracker)
+    assert said == ["utter_outage_likely"] and state["pending"] is None and state["branch"] is None
+    tracker = make_tracker(slots=slots, intent="still_broken", text="nothing on downdetector either")
+    said, _, _ = await run(ActionContinueBranch(), tracker)
+    assert said == ["utter_offer_ticket"]
+
+
+async def test_a_documents_question_in_the_lock_branch_is_answered_then_the_offer_again():
+    slots = {"branch": "account_locked", "plan": ["lock_explained", "lock_verification"], "step": 2.0,
+             "pending": "ticket_offer"}
+    tracker = make_tracker(slots=slots, intent="kyc_verification", text="do i need a passport")
+    said, state, _ = await run(ActionStartBranch(), tracker)
+    assert said == ["utter_verification_documents", "utter_resume_ticket_offer"] and state == {}

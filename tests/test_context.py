@@ -48,6 +48,7 @@ def test_a_problem_the_classifier_half_saw_is_taken():
     ("ticket_confirm", "send it pls", "affirm"),
     ("ticket_duplicate", "nah", "deny"),
     ("ticket_confirm", "what?", None),
+    ("ticket_offer", "ok I will wait", "deny"),  # waiting is not a yes to the ticket
 ])
 def test_yes_or_no_questions(pending, text, intent):
     assert reading(unsure(text, {"pending": pending})) == intent
@@ -156,3 +157,39 @@ def test_answer_and_step_patterns_read_the_longest_message_without_runaway_backt
             pattern.search(text)
     playbook.load().steps_said_done(text, list(playbook.load().steps))
     assert time.perf_counter() - started < 2.0
+
+
+OUTAGE = {"branch": "outage", "plan": ["status_page", "downdetector"], "step": 0.0, "pending": "step_feedback"}
+OFFER = {"branch": "account_locked", "plan": ["lock_explained", "lock_verification"], "step": 2.0,
+         "pending": "ticket_offer"}
+
+
+@pytest.mark.parametrize("text, entities, intent", [
+    ("iphone 13", [{"entity": "device", "value": "iphone 13"}], "affirm"),
+    ("tom.baker@gmail.com", [{"entity": "email", "value": "tom.baker@gmail.com"}], "affirm"),
+    ("hmm whatever", [], None),
+])
+def test_a_detail_the_ticket_needs_at_the_offer_is_a_yes(text, entities, intent):
+    tracker = make_tracker(slots=OFFER, intent="inform", text=text, entities=entities,
+                           intent_ranking=[{"name": "inform", "confidence": 0.9}])
+    assert reading(tracker) == intent
+
+
+async def test_an_inform_without_a_detail_at_the_offer_asks_it_again(domain):
+    tracker = make_tracker(slots=OFFER, intent="inform", text="hmm whatever")
+    dispatcher = CollectingDispatcher()
+    await ActionReadInContext().run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_rephrase_brief", "utter_resume_ticket_offer"]
+
+
+def test_a_plain_yes_or_no_outside_any_question_is_read_so():
+    assert reading(unsure("ok I will wait")) == "affirm"
+
+
+@pytest.mark.parametrize("slots, text, intent", [
+    (OUTAGE, "lots of people reporting it on downdetector", "outage_check"),  # answered as an outage
+    (OUTAGE, "ok I will wait", "goodbye"),  # to a step that says to wait: told when to come back
+    ({**OFFER, "branch": "kyc"}, "what do i need to send", "kyc_verification"),  # answered in the branch
+])
+def test_words_that_settle_the_meaning_are_handed_back_to_the_rule_that_answers_them(slots, text, intent):
+    assert reading(unsure(text, slots)) == intent

@@ -73,6 +73,14 @@ async def test_start_prefills_what_the_conversation_knows():
     assert state["pending"] is None and state["ticket_error_message"] is None
 
 
+async def test_ill_wait_read_as_a_yes_to_the_ticket_offer_is_handed_back_as_a_no():
+    tracker = make_tracker(slots={"pending": "ticket_offer"}, intent="affirm", text="ok i'll wait")
+    dispatcher = CollectingDispatcher()
+    events = await ActionTicketStart().run(dispatcher, tracker, {})
+    assert responses(dispatcher) == [] and [e["event"] for e in events[:3]] == ["rewind", "action", "user"]
+    assert events[2]["parse_data"]["intent"] == {"name": "deny", "confidence": 1.0}
+
+
 async def test_steps_question_lists_the_noted_steps():
     tracker = make_tracker(slots={"steps_tried": ["Updated the app", "Reinstalled the app"]})
     _, _, dispatcher = await run(ActionAskTicketStepsTried(), tracker)
