@@ -160,15 +160,29 @@ def test_a_model_file_with_foreign_types_is_not_loaded(storage, spacy_nlp, caplo
                                               ExecutionContext(GraphSchema({}), "test"))
     assert "not scikit-learn's" in caplog.text
     message = loaded.process(featurised(spacy_nlp, ["hello"]))[0]
-    assert message.get("intent") is None  # untrained: leaves the message for the fallback
+    assert message.get("intent") == {"name": None, "confidence": 0.0}  # untrained: the fallback decides
 
 
-def test_blank_messages_are_left_alone(storage, spacy_nlp):
+def test_blank_messages_get_no_intent_for_the_fallback(storage, spacy_nlp):
     classifier = trained(storage, spacy_nlp)
     messages = classifier.process(featurised(spacy_nlp, ["   ", "hello"]))
-    assert messages[0].get("intent") is None and messages[1].get("intent")["name"] == "greet"
+    assert messages[0].get("intent") == {"name": None, "confidence": 0.0}
+    assert messages[0].get("intent_ranking") == [] and messages[1].get("intent")["name"] == "greet"
 
 
 def test_letter_runs_are_squeezed_in_the_words_view(spacy_nlp, lexicon):
     assert words_view(spacy_nlp.model("hiii"), lexicon).split()[0] == "hi"
     assert words_view(spacy_nlp.model("heyyy there"), lexicon).split()[:2] == ["hey", "there"]
+
+
+def test_the_model_keeps_the_lexicon_it_was_trained_with(tmp_path, storage, spacy_nlp):
+    lexicon = tmp_path / "concepts.yml"
+    lexicon.write_text("human: [human, person, agent, specialist]\n", encoding="utf-8")
+    config = {"concepts": str(lexicon)}
+    fingerprint = ConceptIntentClassifier.fingerprint_addon(config)
+    trained(storage, spacy_nlp, config)
+    lexicon.write_text("human: [human]\n", encoding="utf-8")  # edited after training
+    assert ConceptIntentClassifier.fingerprint_addon(config) != fingerprint  # `rasa train` trains again
+    loaded = ConceptIntentClassifier.load({**ConceptIntentClassifier.get_default_config(), **config}, storage,
+                                          Resource("intent_classifier"), ExecutionContext(GraphSchema({}), "test"))
+    assert "human" in loaded.concepts.find("a specialist please")

@@ -27,6 +27,15 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+def read_lexicon(path: Path = LEXICON) -> Dict[str, List[str]]:
+    """The lexicon file as concept -> phrases (all strings: YAML reads `no` as false)."""
+    with open(path, encoding="utf-8") as handle:
+        lexicon = yaml.safe_load(handle) or {}
+    if not isinstance(lexicon, dict):
+        raise ValueError(f"{path}: expected a mapping of concept -> phrases")
+    return {str(name): [str(p) for p in phrases or []] for name, phrases in lexicon.items()}
+
+
 class Concepts:
     """Whole-word, case- and accent-insensitive phrase matching, one pattern per concept."""
 
@@ -41,11 +50,7 @@ class Concepts:
 
     @classmethod
     def from_file(cls, path: Path = LEXICON) -> "Concepts":
-        with open(path, encoding="utf-8") as handle:
-            lexicon = yaml.safe_load(handle) or {}
-        if not isinstance(lexicon, dict):
-            raise ValueError(f"{path}: expected a mapping of concept -> phrases")
-        return cls(lexicon)
+        return cls(read_lexicon(path))
 
     def find(self, *texts: str) -> List[str]:
         """The concepts any of ``texts`` mentions (the text and its lemmas, say), in lexicon order."""

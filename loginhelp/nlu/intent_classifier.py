@@ -15,8 +15,10 @@ to that baseline is what the baseline cannot learn from the examples alone:
   share features with them.
 
 Character n-grams of the raw text keep it robust to typos the lemma table lacks.
-The vectorisers and the model are stored with skops, like Rasa's own
-LogisticRegressionClassifier, and loaded only if they hold trusted types.
+The vectorisers, the model and the lexicon it was trained with are stored with
+skops, like Rasa's own LogisticRegressionClassifier, and loaded only if they
+hold trusted types: a trained model reads messages with its own lexicon, and an
+edited lexicon changes the fingerprint, so `rasa train` trains again.
 """
 from __future__ import annotations
 
@@ -34,7 +36,11 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from rasa.nlu.constants import SPACY_DOCS
 
-from loginhelp.nlu.concepts import LEXICON, Concepts, load as load_concepts
+import hashlib
+import json
+from pathlib import Path
+
+from loginhelp.nlu.concepts import LEXICON, Concepts, read_lexicon
 
 log = logging.getLogger(__name__)
 
@@ -97,8 +103,20 @@ class ConceptIntentClassifier(GraphComponent):
         self.config = {**self.get_default_config(), **config}
         self._storage = model_storage
         self._resource = resource
-        self.concepts = load_concepts(str(self.config["concepts"] or LEXICON))
         self.parts = parts or {}
+        if "lexicon" not in self.parts:
+            self.parts["lexicon"] = read_lexicon(self._lexicon_path(self.config))
+        self.concepts = Concepts(self.parts["lexicon"])
+
+    @staticmethod
+    def _lexicon_path(config: Dict[Text, Any]) -> Path:
+        return Path(config.get("concepts") or LEXICON)
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
+        """The lexicon's content: Rasa's training cache must not reuse a model trained with another."""
+        lexicon = read_lexicon(cls._lexicon_path({**cls.get_default_config(), **config}))
+        return hashlib.sha256(json.dumps(lexicon, sort_keys=True).encode("utf-8")).hexdigest()
 
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
@@ -135,6 +153,7 @@ class ConceptIntentClassifier(GraphComponent):
             log.debug("%s: no intent examples, nothing to train", type(self).__name__)
             return self._resource
         self.parts = {
+            "lexicon": self.parts["lexicon"],
             "words": TfidfVectorizer(ngram_range=tuple(self.config["word_ngrams"]), sublinear_tf=True,
                                      token_pattern=r"(?u)\b\w+\b", lowercase=False),
             "chars": TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(self.config["char_ngrams"]),
@@ -158,6 +177,12 @@ class ConceptIntentClassifier(GraphComponent):
     def process(self, messages: List[Message]) -> List[Message]:
         classifier = self.parts.get("classifier")
         texts = [m for m in messages if (m.get(TEXT) or "").strip()]
+        for message in messages:
+            if classifier is None or not (message.get(TEXT) or "").strip():
+                # Nothing to read (or no model): no intent, confidence 0, which
+                # FallbackClassifier turns into nlu_fallback, as Rasa's classifiers do.
+                message.set(INTENT, {"name": None, "confidence": 0.0}, add_to_output=True)
+                message.set(INTENT_RANKING_KEY, [], add_to_output=True)
         if classifier is None or not texts:
             return messages
         probabilities = classifier.predict_proba(self._features(texts))
