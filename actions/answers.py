@@ -32,6 +32,8 @@ def step_answer(text: str, ranking: Sequence[Dict[str, Any]] = ()) -> Optional[s
     """"Did that help?": problem_solved or still_broken, when the words say which.
     Words on both sides ("no glare this time, it is approved now") leave it to the
     classifier's ranking when one of the two is clearly ahead."""
+    for pattern in answer_patterns()["elsewhere"]:
+        text = pattern.sub(" ", text)
     worked, not_worked = says("worked", text), says("not_worked", text)
     if worked and not not_worked:
         return "problem_solved"

@@ -68,6 +68,13 @@ def _top_problem(tracker: Tracker, least: float = MIN_PROBLEM_CONFIDENCE) -> Opt
     return ranking[0]["name"] if first >= least and first >= LEAD * second else None
 
 
+def _ranked_among(tracker: Tracker, intent: str, places: int) -> bool:
+    """``intent`` is among the classifier's first ``places`` intents (the fallback aside)."""
+    ranking = [e.get("name") for e in (tracker.latest_message or {}).get("intent_ranking") or []
+               if e.get("name") != "nlu_fallback"]
+    return intent in ranking[:places]
+
+
 def _problem_of_this_branch(tracker: Tracker) -> Optional[str]:
     """The classifier's best problem, however close the runner-up, when it is about
     the branch under way: either way the branch goes on."""
@@ -125,6 +132,10 @@ def reading(tracker: Tracker) -> Optional[str]:
         # Nothing asked: a problem it names, else a plain yes or no ("ok I will wait").
         return _problem_named(tracker, text) or yes_no(text)
     if pending == STEP_FEEDBACK:
+        if step_answer(text) == "problem_solved" and _ranked_among(tracker, "problem_solved", 2):
+            # "changed my password, I'm back in": the words say it worked and the
+            # classifier half-agrees, whatever problem it ranks first.
+            return "problem_solved"
         answer = answer_to_step(tracker)
         if answer == "still_broken" and step_on_screen_said_done(tracker):
             return answer
