@@ -33,6 +33,7 @@ from actions.branches import (
     resume_question,
     settled_by_words,
     setup_entities,
+    step_on_screen,
     step_on_screen_said_done,
 )
 from loginhelp.conversation import READ_IN_CONTEXT_KEY
@@ -132,6 +133,10 @@ def reading(tracker: Tracker) -> Optional[str]:
         # Nothing asked: a problem it names, else a plain yes or no ("ok I will wait").
         return _problem_named(tracker, text) or yes_no(text)
     if pending == STEP_FEEDBACK:
+        step = step_on_screen(tracker)
+        if step is not None and step.hands_over and says("asks_how", text):
+            # "ok how do I do that?" to a step that sends the customer to support.
+            return "contact_support"
         if step_answer(text) == "problem_solved" and _ranked_among(tracker, "problem_solved", 2):
             # "changed my password, I'm back in": the words say it worked and the
             # classifier half-agrees, whatever problem it ranks first.
