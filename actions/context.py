@@ -60,8 +60,7 @@ def _top_problem(tracker: Tracker, least: float = MIN_PROBLEM_CONFIDENCE) -> Opt
     """The classifier's best login problem or detour, when it is a real contender:
     ranked first, confident enough, and clearly ahead of the runner-up."""
     problems = set(playbook.load().branch_for_intent) | _CONTENDERS
-    ranking = [e for e in (tracker.latest_message or {}).get("intent_ranking") or []
-               if e.get("name") != "nlu_fallback"]
+    ranking = _ranking(tracker)
     if not ranking or ranking[0].get("name") not in problems:
         return None
     first = ranking[0].get("confidence", 0.0)
@@ -69,11 +68,15 @@ def _top_problem(tracker: Tracker, least: float = MIN_PROBLEM_CONFIDENCE) -> Opt
     return ranking[0]["name"] if first >= least and first >= LEAD * second else None
 
 
+def _ranking(tracker: Tracker) -> List[Dict[str, Any]]:
+    """The classifier's ranking of the latest message, best first, the fallback left out."""
+    return [e for e in (tracker.latest_message or {}).get("intent_ranking") or []
+            if e.get("name") != "nlu_fallback"]
+
+
 def _ranked_among(tracker: Tracker, intent: str, places: int) -> bool:
     """``intent`` is among the classifier's first ``places`` intents (the fallback aside)."""
-    ranking = [e.get("name") for e in (tracker.latest_message or {}).get("intent_ranking") or []
-               if e.get("name") != "nlu_fallback"]
-    return intent in ranking[:places]
+    return intent in [e.get("name") for e in _ranking(tracker)[:places]]
 
 
 def _problem_of_this_branch(tracker: Tracker) -> Optional[str]:
@@ -81,14 +84,13 @@ def _problem_of_this_branch(tracker: Tracker) -> Optional[str]:
     the branch under way: either way the branch goes on."""
     book = playbook.load()
     current = tracker.get_slot("branch")
-    for entry in (tracker.latest_message or {}).get("intent_ranking") or []:
-        name = entry.get("name")
-        if name == "nlu_fallback":
-            continue
-        branch = book.branch_for_intent.get(name or "")
-        if branch and entry.get("confidence", 0.0) >= MIN_PROBLEM_CONFIDENCE and book.belongs_to(branch, current):
-            return name
+    ranking = _ranking(tracker)
+    if not ranking:
         return None
+    name = ranking[0].get("name")
+    branch = book.branch_for_intent.get(name or "")
+    if branch and ranking[0].get("confidence", 0.0) >= MIN_PROBLEM_CONFIDENCE and book.belongs_to(branch, current):
+        return name
     return None
 
 

@@ -34,7 +34,7 @@ TRAINING = {
 
 @pytest.fixture(scope="module")
 def lexicon() -> Concepts:
-    return concept_module.load()
+    return Concepts.from_file()
 
 
 @pytest.fixture(scope="module")

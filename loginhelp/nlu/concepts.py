@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
 from pathlib import Path
 from typing import Dict, Iterable, List, Pattern
 
@@ -56,8 +55,3 @@ class Concepts:
         """The concepts any of ``texts`` mentions (the text and its lemmas, say), in lexicon order."""
         folded = [fold(t) for t in texts if t]
         return [name for name, pattern in self.patterns.items() if any(pattern.search(t) for t in folded)]
-
-
-@lru_cache(maxsize=4)
-def load(path: str = str(LEXICON)) -> Concepts:
-    return Concepts.from_file(Path(path))
