@@ -16,25 +16,23 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import playbook
 from actions.answers import says, step_answer
 from actions.channel_context import client_info, clock_skew_seconds, describe_skew, platform_from_device
+from loginhelp.contract import BRANCH_QUESTIONS, Pending, Slot
 from loginhelp.security.secrets import INTENT_BEFORE_SECRET_KEY, SHARE_SECRET_INTENT
 
 CLOCK_SKEW_LIMIT_S = 30
 
-STEP_FEEDBACK = "step_feedback"
-BROWSER_CHOICE = "browser_choice"
-TICKET_OFFER = "ticket_offer"
 
 
 def known_browser(tracker: Tracker) -> Optional[str]:
     """The browser the customer named, else the one their user agent reveals."""
-    return tracker.get_slot("browser") or client_info(tracker).browser
+    return tracker.get_slot(Slot.BROWSER) or client_info(tracker).browser
 
 
 def known_platform(tracker: Tracker) -> Optional[str]:
     """web/android/ios from the customer's words, their device, or the user agent."""
     return (
-        tracker.get_slot("platform")
-        or platform_from_device(tracker.get_slot("device"))
+        tracker.get_slot(Slot.PLATFORM)
+        or platform_from_device(tracker.get_slot(Slot.DEVICE))
         or client_info(tracker).platform
     )
 
@@ -45,28 +43,28 @@ def present_step(
     """Explain step ``index`` of ``plan`` and ask if it helped; offer a ticket past the end."""
     book = playbook.load()
     events: List[EventType] = [
-        SlotSet("branch", branch),
-        SlotSet("plan", plan),
-        SlotSet("step", float(index)),
+        SlotSet(Slot.BRANCH, branch),
+        SlotSet(Slot.PLAN, plan),
+        SlotSet(Slot.STEP, float(index)),
     ]
     if index >= len(plan):
         dispatcher.utter_message(response="utter_offer_ticket")
-        return events + [SlotSet("pending", TICKET_OFFER)]
+        return events + [SlotSet(Slot.PENDING, Pending.TICKET_OFFER)]
     step = book.steps[plan[index]]
     browser = known_browser(tracker)
     response = book.response_for(step, browser, known_platform(tracker))
     if response is None:
         dispatcher.utter_message(response="utter_ask_browser")
-        return events + [SlotSet("pending", BROWSER_CHOICE)]
+        return events + [SlotSet(Slot.PENDING, Pending.BROWSER_CHOICE)]
     dispatcher.utter_message(response=response)
     if step.check_clock:
         skew = clock_skew_seconds(tracker)
         if skew is not None and abs(skew) > CLOCK_SKEW_LIMIT_S:
             dispatcher.utter_message(response="utter_clock_skew", skew=describe_skew(skew))
     dispatcher.utter_message(response="utter_did_that_help")
-    if browser and not tracker.get_slot("browser"):
-        events.append(SlotSet("browser", browser))
-    return events + [SlotSet("pending", STEP_FEEDBACK)]
+    if browser and not tracker.get_slot(Slot.BROWSER):
+        events.append(SlotSet(Slot.BROWSER, browser))
+    return events + [SlotSet(Slot.PENDING, Pending.STEP_FEEDBACK)]
 
 
 def url_verdict(dispatcher: CollectingDispatcher, url: Optional[str]) -> None:
@@ -105,7 +103,7 @@ def latest_intent(tracker: Tracker) -> Optional[str]:
 
 
 def _step_index(tracker: Tracker) -> int:
-    return int(tracker.get_slot("step") or 0)
+    return int(tracker.get_slot(Slot.STEP) or 0)
 
 
 def _next_untried(plan: List[str], start: int, tried: List[str]) -> int:
@@ -133,31 +131,31 @@ def open_branch(dispatcher: CollectingDispatcher, tracker: Tracker, branch: str)
         url_verdict(dispatcher, next(tracker.get_latest_entity_values("url"), None))
     if index > 0 and index < len(plan):
         dispatcher.utter_message(response="utter_skip_tried")
-    return [SlotSet("steps_tried", tried)] + present_step(dispatcher, tracker, branch, plan, index)
+    return [SlotSet(Slot.STEPS_TRIED, tried)] + present_step(dispatcher, tracker, branch, plan, index)
 
 
 def step_failed(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
     """The step shown did not help: note it (and any the message says are done), and
     go on to the next step not yet tried."""
     book = playbook.load()
-    branch = tracker.get_slot("branch")
-    plan = list(tracker.get_slot("plan") or [])
+    branch = tracker.get_slot(Slot.BRANCH)
+    plan = list(tracker.get_slot(Slot.PLAN) or [])
     index = _step_index(tracker)
-    if tracker.get_slot("pending") == TICKET_OFFER or index >= len(plan):
+    if tracker.get_slot(Slot.PENDING) == Pending.TICKET_OFFER or index >= len(plan):
         return present_step(dispatcher, tracker, branch, plan, len(plan))
-    before = list(tracker.get_slot("steps_tried") or [])
+    before = list(tracker.get_slot(Slot.STEPS_TRIED) or [])
     said = book.steps_said_done(tracker.latest_message.get("text") or "", plan[index + 1:])
     tried = _with_titles(before, plan[index:index + 1] + said)
     next_index = _next_untried(plan, index + 1, tried)
     if index + 1 < next_index < len(plan):
         dispatcher.utter_message(response="utter_skip_tried")
-    return [SlotSet("steps_tried", tried)] + present_step(dispatcher, tracker, branch, plan, next_index)
+    return [SlotSet(Slot.STEPS_TRIED, tried)] + present_step(dispatcher, tracker, branch, plan, next_index)
 
 
 def step_on_screen_said_done(tracker: Tracker) -> bool:
     """Whether the latest message says the step on screen was done, or cannot be."""
     text = (tracker.latest_message or {}).get("text") or ""
-    plan = list(tracker.get_slot("plan") or [])
+    plan = list(tracker.get_slot(Slot.PLAN) or [])
     index = _step_index(tracker)
     return 0 <= index < len(plan) and bool(playbook.load().steps_said_done(text, plan[index:index + 1]))
 
@@ -173,7 +171,7 @@ def answer_to_step(tracker: Tracker) -> Optional[str]:
 
 def step_on_screen(tracker: Tracker) -> Optional[playbook.Step]:
     """The step the customer was last asked to try, if a branch is under way."""
-    plan = list(tracker.get_slot("plan") or [])
+    plan = list(tracker.get_slot(Slot.PLAN) or [])
     index = _step_index(tracker)
     return playbook.load().steps[plan[index]] if 0 <= index < len(plan) else None
 
@@ -189,8 +187,8 @@ def step_affirmed(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Ev
         return step_failed(dispatcher, tracker)
     step = step_on_screen(tracker)
     if says("support", text) or (step is not None and step.hands_over):
-        plan = list(tracker.get_slot("plan") or [])
-        return present_step(dispatcher, tracker, tracker.get_slot("branch"), plan, len(plan))  # the ticket offer
+        plan = list(tracker.get_slot(Slot.PLAN) or [])
+        return present_step(dispatcher, tracker, tracker.get_slot(Slot.BRANCH), plan, len(plan))  # the ticket offer
     if says("request", text) and step_answer(text) != "problem_solved":
         return step_failed(dispatcher, tracker)
     return close_case(dispatcher)
@@ -198,23 +196,23 @@ def step_affirmed(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Ev
 
 # The question asked again after a short answer in the middle of it.
 RESUME = {
-    STEP_FEEDBACK: "utter_resume_step",
-    BROWSER_CHOICE: "utter_ask_browser",
-    TICKET_OFFER: "utter_resume_ticket_offer",
-    "ticket_confirm": "utter_resume_ticket_confirm",
+    Pending.STEP_FEEDBACK: "utter_resume_step",
+    Pending.BROWSER_CHOICE: "utter_ask_browser",
+    Pending.TICKET_OFFER: "utter_resume_ticket_offer",
+    Pending.TICKET_CONFIRM: "utter_resume_ticket_confirm",
 }
 
 
 def resume_question(tracker: Tracker) -> Optional[str]:
     """The response that asks the pending question again, if one is pending."""
-    return RESUME.get(tracker.get_slot("pending") or "")
+    return RESUME.get(tracker.get_slot(Slot.PENDING) or "")
 
 
 # Branches where "what documents do you need?" is answered in place: the guide lifts
 # a lock with an ID photo and a selfie, and KYC asks for the same.
 DOCUMENT_BRANCHES = frozenset({"kyc", "account_locked"})
 # The questions after which the customer's words are read first (not inside the ticket form).
-_READ_BY_WORDS = {None, STEP_FEEDBACK, BROWSER_CHOICE, TICKET_OFFER}
+_READ_BY_WORDS = {None} | BRANCH_QUESTIONS
 
 
 def outage_seen(text: str) -> bool:
@@ -233,16 +231,16 @@ def settled_by_words(tracker: Tracker) -> Optional[str]:
     documents verification needs while a lock or KYC branch is under way)."""
     if tracker.active_loop_name:
         return None
-    pending = tracker.get_slot("pending")
+    pending = tracker.get_slot(Slot.PENDING)
     if pending not in _READ_BY_WORDS:
         return None
     text = (tracker.latest_message or {}).get("text") or ""
     if outage_seen(text):
         return "outage"
     step = step_on_screen(tracker)
-    if pending == STEP_FEEDBACK and step is not None and step.waits and says("will_wait", text):
+    if pending == Pending.STEP_FEEDBACK and step is not None and step.waits and says("will_wait", text):
         return "wait"
-    if (pending in {STEP_FEEDBACK, TICKET_OFFER} and tracker.get_slot("branch") in DOCUMENT_BRANCHES
+    if (pending in {Pending.STEP_FEEDBACK, Pending.TICKET_OFFER} and tracker.get_slot(Slot.BRANCH) in DOCUMENT_BRANCHES
             and says("documents", text)):
         return "documents"
     return None
@@ -259,7 +257,8 @@ def read_by_words(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optiona
         return _forget_diagnosis()
     if settled == "documents":
         dispatcher.utter_message(response="utter_verification_documents")
-        dispatcher.utter_message(response="utter_did_that_help" if tracker.get_slot("pending") == STEP_FEEDBACK
+        asked_step = tracker.get_slot(Slot.PENDING) == Pending.STEP_FEEDBACK
+        dispatcher.utter_message(response="utter_did_that_help" if asked_step
                                  else "utter_resume_ticket_offer")
         return []
     return None
@@ -267,9 +266,8 @@ def read_by_words(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optiona
 
 def in_branch(tracker: Tracker) -> bool:
     """A branch is under way: its steps were shown and not yet solved or filed."""
-    return bool(tracker.get_slot("branch") and tracker.get_slot("plan")) and tracker.get_slot("pending") in {
-        STEP_FEEDBACK, BROWSER_CHOICE, TICKET_OFFER,
-    }
+    return (bool(tracker.get_slot(Slot.BRANCH) and tracker.get_slot(Slot.PLAN))
+            and tracker.get_slot(Slot.PENDING) in BRANCH_QUESTIONS)
 
 
 def respond_to_problem(dispatcher: CollectingDispatcher, tracker: Tracker, intent: Optional[str]) -> List[EventType]:
@@ -285,10 +283,10 @@ def respond_to_problem(dispatcher: CollectingDispatcher, tracker: Tracker, inten
     branch = book.branch_for_intent.get(intent or "")
     if branch is None:
         dispatcher.utter_message(response="utter_no_active_problem")
-        return [SlotSet("pending", None)]
+        return [SlotSet(Slot.PENDING, None)]
     if in_branch(tracker):
-        current = tracker.get_slot("branch")
-        plan = list(tracker.get_slot("plan") or [])
+        current = tracker.get_slot(Slot.BRANCH)
+        plan = list(tracker.get_slot(Slot.PLAN) or [])
         index = _step_index(tracker)
         on_screen = plan[index] if 0 <= index < len(plan) else None
         if step_answer(tracker.latest_message.get("text") or "") == "problem_solved":
@@ -297,8 +295,8 @@ def respond_to_problem(dispatcher: CollectingDispatcher, tracker: Tracker, inten
         said_done = book.steps_said_done(text, plan)  # "i am on coinex.com": an earlier step of this branch
         if (book.belongs_to(branch, current) or on_screen in book.branches[branch] or said_done
                 or says("still_failing", text)):
-            if tracker.get_slot("pending") == BROWSER_CHOICE:
-                return present_step(dispatcher, tracker, current, list(tracker.get_slot("plan")), _step_index(tracker))
+            if tracker.get_slot(Slot.PENDING) == Pending.BROWSER_CHOICE:
+                return present_step(dispatcher, tracker, current, plan, _step_index(tracker))
             return step_failed(dispatcher, tracker)
         dispatcher.utter_message(response="utter_switch_branch")
     return open_branch(dispatcher, tracker, branch)
@@ -327,16 +325,16 @@ def _slot_before_latest_message(tracker: Tracker, name: str) -> Any:
 def detail_given(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
     """A platform, device or browser given after a step: the step for it, if it has one."""
     book = playbook.load()
-    branch = tracker.get_slot("branch")
-    plan = list(tracker.get_slot("plan") or [])
+    branch = tracker.get_slot(Slot.BRANCH)
+    plan = list(tracker.get_slot(Slot.PLAN) or [])
     index = _step_index(tracker)
     if 0 <= index < len(plan):
         step = book.steps[plan[index]]
         before = book.response_for(
             step,
-            _slot_before_latest_message(tracker, "browser") or client_info(tracker).browser,
-            _slot_before_latest_message(tracker, "platform")
-            or platform_from_device(_slot_before_latest_message(tracker, "device"))
+            _slot_before_latest_message(tracker, Slot.BROWSER) or client_info(tracker).browser,
+            _slot_before_latest_message(tracker, Slot.PLATFORM)
+            or platform_from_device(_slot_before_latest_message(tracker, Slot.DEVICE))
             or client_info(tracker).platform,
         )
         now = book.response_for(step, known_browser(tracker), known_platform(tracker))
@@ -372,8 +370,8 @@ class ActionContinueBranch(Action):
         if read is not None:
             return read
         book = playbook.load()
-        branch = tracker.get_slot("branch")
-        plan = list(tracker.get_slot("plan") or [])
+        branch = tracker.get_slot(Slot.BRANCH)
+        plan = list(tracker.get_slot(Slot.PLAN) or [])
         if not branch or not plan:
             # "I already cleared the cache and still can't log in": the steps name the branch.
             text = tracker.latest_message.get("text") or ""
@@ -382,19 +380,19 @@ class ActionContinueBranch(Action):
                     return open_branch(dispatcher, tracker, name)
             dispatcher.utter_message(response="utter_no_active_problem")
             return []
-        pending = tracker.get_slot("pending")
-        if pending == BROWSER_CHOICE:
+        pending = tracker.get_slot(Slot.PENDING)
+        if pending == Pending.BROWSER_CHOICE:
             return present_step(dispatcher, tracker, branch, plan, _step_index(tracker))
         answer = answer_to_step(tracker)
-        if latest_intent(tracker) == "affirm" and pending == STEP_FEEDBACK:
+        if latest_intent(tracker) == "affirm" and pending == Pending.STEP_FEEDBACK:
             return step_affirmed(dispatcher, tracker)
-        if latest_intent(tracker) == "inform" and pending == STEP_FEEDBACK and answer is None:
+        if latest_intent(tracker) == "inform" and pending == Pending.STEP_FEEDBACK and answer is None:
             if setup_entities(tracker):
                 return detail_given(dispatcher, tracker)
             dispatcher.utter_message(response="utter_noted")
             dispatcher.utter_message(response="utter_did_that_help")
             return []
-        if answer == "problem_solved" and pending == STEP_FEEDBACK:
+        if answer == "problem_solved" and pending == Pending.STEP_FEEDBACK:
             return close_case(dispatcher)
         return step_failed(dispatcher, tracker)
 
@@ -410,22 +408,22 @@ class ActionRouteTriage(Action):
     ) -> List[EventType]:
         book = playbook.load()
         platform = known_platform(tracker)
-        branch = book.branch_for_triage(tracker.get_slot("triage_symptom"), platform)
+        branch = book.branch_for_triage(tracker.get_slot(Slot.TRIAGE_SYMPTOM), platform)
         if branch == playbook.GENERAL_BRANCH:
-            plan = book.general_plan(platform, tracker.get_slot("uses_2fa"))
+            plan = book.general_plan(platform, tracker.get_slot(Slot.USES_2FA))
         else:
             plan = book.plan_for_branch(branch)
-        reset = [SlotSet("triage_symptom", None), SlotSet("steps_tried", [])]
+        reset = [SlotSet(Slot.TRIAGE_SYMPTOM, None), SlotSet(Slot.STEPS_TRIED, [])]
         return reset + present_step(dispatcher, tracker, branch, plan, 0)
 
 
 def _forget_diagnosis() -> List[EventType]:
     return [
-        SlotSet("branch", None),
-        SlotSet("plan", None),
-        SlotSet("step", -1.0),
-        SlotSet("pending", None),
-        SlotSet("steps_tried", []),
+        SlotSet(Slot.BRANCH, None),
+        SlotSet(Slot.PLAN, None),
+        SlotSet(Slot.STEP, -1.0),
+        SlotSet(Slot.PENDING, None),
+        SlotSet(Slot.STEPS_TRIED, []),
     ]
 
 
@@ -459,4 +457,4 @@ class ActionDeclineTicket(Action):
     ) -> List[EventType]:
         dispatcher.utter_message(response="utter_no_ticket")
         dispatcher.utter_message(response="utter_anything_else")
-        return [SlotSet("pending", None)]
+        return [SlotSet(Slot.PENDING, None)]

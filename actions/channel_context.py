@@ -12,6 +12,8 @@ from typing import Any, Dict, Optional
 from rasa_sdk import Tracker
 from user_agents import parse as parse_user_agent
 
+from loginhelp.contract import REST_USER_AGENT_ALIAS, Metadata, RasaSlot
+
 # ua-parser family names -> the assistant's browser values.
 _BROWSER_FAMILIES = {
     "chrome": "chrome",
@@ -50,7 +52,7 @@ class ClientInfo:
 
 def session_metadata(tracker: Tracker) -> Dict[str, Any]:
     """Custom data of the latest message (falls back to the session's metadata)."""
-    metadata = dict(tracker.get_slot("session_started_metadata") or {})
+    metadata = dict(tracker.get_slot(RasaSlot.SESSION_STARTED_METADATA) or {})
     latest = (tracker.latest_message or {}).get("metadata") or {}
     metadata.update(latest)
     return metadata
@@ -84,7 +86,7 @@ def client_from_user_agent(user_agent: Optional[str]) -> ClientInfo:
 
 def client_info(tracker: Tracker) -> ClientInfo:
     metadata = session_metadata(tracker)
-    user_agent = metadata.get("user_agent") or metadata.get("userAgent")
+    user_agent = metadata.get(Metadata.USER_AGENT) or metadata.get(REST_USER_AGENT_ALIAS)
     return client_from_user_agent(user_agent)
 
 
@@ -108,7 +110,7 @@ def clock_skew_seconds(tracker: Tracker) -> Optional[float]:
     The widget sends ``client_time`` (epoch milliseconds) with each message; the
     server's receive time is the timestamp of the latest user event.
     """
-    client_ms = session_metadata(tracker).get("client_time")
+    client_ms = session_metadata(tracker).get(Metadata.CLIENT_TIME)
     if isinstance(client_ms, bool) or not isinstance(client_ms, (int, float, str)):
         return None
     try:

@@ -24,10 +24,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import playbook
 from actions.answers import LEAD, says, step_answer, yes_no
 from actions.branches import (
-    BROWSER_CHOICE,
     SETUP_ENTITIES,
-    STEP_FEEDBACK,
-    TICKET_OFFER,
     answer_to_step,
     close_case,
     resume_question,
@@ -36,10 +33,10 @@ from actions.branches import (
     step_on_screen,
     step_on_screen_said_done,
 )
-from loginhelp.conversation import READ_IN_CONTEXT_KEY
+from loginhelp.contract import READ_IN_CONTEXT_KEY, Pending, RasaSlot, Slot
 
 _TWOFA_INTENTS = {"twofa_code_rejected", "twofa_lost_access"}
-YES_NO_QUESTIONS = {TICKET_OFFER, "ticket_confirm", "ticket_duplicate"}
+YES_NO_QUESTIONS = {Pending.TICKET_OFFER, Pending.TICKET_CONFIRM, Pending.TICKET_DUPLICATE}
 # A problem the classifier ranks first with at least this confidence is taken.
 MIN_PROBLEM_CONFIDENCE = 0.2
 # Opening a branch from an unclear first message asks for more.
@@ -83,7 +80,7 @@ def _problem_of_this_branch(tracker: Tracker) -> Optional[str]:
     """The classifier's best problem, however close the runner-up, when it is about
     the branch under way: either way the branch goes on."""
     book = playbook.load()
-    current = tracker.get_slot("branch")
+    current = tracker.get_slot(Slot.BRANCH)
     ranking = _ranking(tracker)
     if not ranking:
         return None
@@ -116,25 +113,25 @@ def reading(tracker: Tracker) -> Optional[str]:
     text = (tracker.latest_message or {}).get("text") or ""
     setup = setup_entities(tracker)
     if tracker.active_loop_name == "triage_form":
-        asked = tracker.get_slot("requested_slot")
-        if asked == "triage_symptom":
+        asked = tracker.get_slot(RasaSlot.REQUESTED_SLOT)
+        if asked == Slot.TRIAGE_SYMPTOM:
             return _top_problem(tracker) or ("deny" if says("unsure", text) or yes_no(text) == "deny" else None)
-        if asked == "platform":
-            return "inform" if setup or tracker.get_slot("platform") else None
-        if asked == "uses_2fa":
+        if asked == Slot.PLATFORM:
+            return "inform" if setup or tracker.get_slot(Slot.PLATFORM) else None
+        if asked == Slot.USES_2FA:
             intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
             return "affirm" if intent in _TWOFA_INTENTS and yes_no(text) != "deny" else yes_no(text)
         return None
     settled = settled_by_words(tracker)
     if settled:
         return _SETTLED[settled]
-    pending = tracker.get_slot("pending")
-    if says("support", text) and pending not in {"ticket_confirm", "ticket_duplicate"}:
+    pending = tracker.get_slot(Slot.PENDING)
+    if says("support", text) and pending not in {Pending.TICKET_CONFIRM, Pending.TICKET_DUPLICATE}:
         return "contact_support"
     if pending is None:
         # Nothing asked: a problem it names, else a plain yes or no ("ok I will wait").
         return _problem_named(tracker, text) or yes_no(text)
-    if pending == STEP_FEEDBACK:
+    if pending == Pending.STEP_FEEDBACK:
         step = step_on_screen(tracker)
         if step is not None and step.hands_over and says("asks_how", text):
             # "ok how do I do that?" to a step that sends the customer to support.
@@ -148,7 +145,7 @@ def reading(tracker: Tracker) -> Optional[str]:
             return answer
         return (_top_problem(tracker) or _problem_of_this_branch(tracker) or answer
                 or ("inform" if setup else None))
-    if pending == BROWSER_CHOICE:
+    if pending == Pending.BROWSER_CHOICE:
         return "inform" if "browser" in setup else None
     if pending in YES_NO_QUESTIONS:
         # A clear yes or no answers the question; "I can sign in again now" ends it;
@@ -156,7 +153,7 @@ def reading(tracker: Tracker) -> Optional[str]:
         # At the ticket offer "ok, I'll wait" is a no, and a detail the ticket needs
         # ("iphone 13", an email) a yes.
         detour = _top_problem(tracker)
-        at_offer = pending == TICKET_OFFER
+        at_offer = pending == Pending.TICKET_OFFER
         return (("deny" if at_offer and says("will_wait", text) else None)
                 or yes_no(text) or ("problem_solved" if step_answer(text) == "problem_solved" else None)
                 or (detour if detour in _DETOURS else None)
@@ -178,7 +175,7 @@ def slots_from_message(tracker: Tracker) -> List[EventType]:
 def slot_for_intent(domain: Dict[Text, Any], tracker: Tracker, intent: str) -> List[EventType]:
     """What the form's ``from_intent`` mapping of the requested slot gives for ``intent``
     (slot mappings ran on the unclear message, not on its reading)."""
-    loop, asked = tracker.active_loop_name, tracker.get_slot("requested_slot")
+    loop, asked = tracker.active_loop_name, tracker.get_slot(RasaSlot.REQUESTED_SLOT)
     if not loop or not asked:
         return []
     for mapping in ((domain.get("slots") or {}).get(asked) or {}).get("mappings") or []:

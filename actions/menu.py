@@ -10,7 +10,6 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import playbook
 from actions.answers import says, step_answer
 from actions.branches import (
-    STEP_FEEDBACK,
     answer_to_step,
     close_case,
     read_by_words,
@@ -19,7 +18,7 @@ from actions.branches import (
     step_failed,
     step_on_screen_said_done,
 )
-from loginhelp.conversation import RESPONSE_KEY
+from loginhelp.contract import RESPONSE_KEY, Pending, Slot
 
 
 class ActionHelpMenu(Action):
@@ -103,11 +102,11 @@ class ActionDetour(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
-        pending = tracker.get_slot("pending")
+        pending = tracker.get_slot(Slot.PENDING)
         read = read_by_words(dispatcher, tracker)
         if read is not None:
             return read
-        if pending == STEP_FEEDBACK:
+        if pending == Pending.STEP_FEEDBACK:
             answer = detour_answers_step(tracker, intent)
             if answer == "still_broken" and intent != "goodbye":  # "no thanks, bye" leaves, it does not fail
                 return step_failed(dispatcher, tracker)

@@ -15,7 +15,8 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import playbook
-from actions.branches import STEP_FEEDBACK, in_branch, latest_intent, respond_to_problem, step_failed
+from actions.branches import in_branch, latest_intent, respond_to_problem, step_failed
+from loginhelp.contract import Pending, Slot
 from loginhelp.security.secrets import PASSWORD, SECRET_KINDS_KEY, TWOFA_CODE, redact, secret_kinds
 
 _ADVICE = {
@@ -73,9 +74,9 @@ class ActionWarnSecret(Action):
             return respond_to_problem(dispatcher, tracker, intent)
         # In a branch a secret never switches it: the message goes on with the step
         # when it is about this branch or says the step failed, else the step is asked about.
-        about_this_branch = book.belongs_to(book.branch_for_intent.get(intent or "", ""), tracker.get_slot("branch"))
+        about_this_branch = book.belongs_to(book.branch_for_intent.get(intent or "", ""), tracker.get_slot(Slot.BRANCH))
         if says_more and in_branch(tracker) and (intent in _STEP_FAILED_INTENTS or about_this_branch):
             return step_failed(dispatcher, tracker)
-        if tracker.get_slot("pending") == STEP_FEEDBACK:
+        if tracker.get_slot(Slot.PENDING) == Pending.STEP_FEEDBACK:
             dispatcher.utter_message(response="utter_did_that_help")
         return []

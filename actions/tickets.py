@@ -25,11 +25,11 @@ from rasa_sdk.types import DomainDict
 
 from actions import playbook
 from actions.answers import says
-from actions.branches import TICKET_OFFER
 from actions.channel_context import client_info
 from actions.context import hand_back
 from actions.security import warn_about
 from loginhelp.contact import InvalidContact, normalise_contact
+from loginhelp.contract import ATTACHMENT_KEYS, BRANCH_QUESTIONS, Attachment, Metadata, Pending, RasaSlot, Slot
 from loginhelp.security.secrets import secret_kinds
 from loginhelp.tickets import ScreenshotDraft, TicketDraft, TicketService, normalise_reference
 from loginhelp.tickets.service import is_database_unavailable
@@ -76,15 +76,14 @@ def ticket_fields() -> Dict[str, Dict[str, Any]]:
         return yaml.safe_load(handle)["fields"]
 
 
-TICKET_SLOTS = list(ticket_fields()) + ["ticket_contact_attempts", "ticket_field", "ticket_duplicate_ref"]
+TICKET_SLOTS = list(ticket_fields()) + [Slot.TICKET_CONTACT_ATTEMPTS, Slot.TICKET_FIELD, Slot.TICKET_DUPLICATE_REF]
 
 
 def _cleared_ticket() -> List[EventType]:
-    return [SlotSet(slot, None) for slot in TICKET_SLOTS] + [SlotSet("ticket_contact_attempts", 0.0)]
+    return [SlotSet(slot, None) for slot in TICKET_SLOTS] + [SlotSet(Slot.TICKET_CONTACT_ATTEMPTS, 0.0)]
 
 
 DESCRIPTION_MESSAGES = 2
-ANSWERING_A_STEP = {"step_feedback", "browser_choice", "ticket_offer"}
 
 
 def opening_message(tracker: Tracker) -> Optional[str]:
@@ -97,13 +96,13 @@ def opening_message(tracker: Tracker) -> Optional[str]:
     branch_open = False
     pending = None
     for event in tracker.events or []:
-        if event.get("event") == "slot" and event.get("name") == "branch":
+        if event.get("event") == "slot" and event.get("name") == Slot.BRANCH:
             if branch_open and event.get("value") is None:
                 found = []
             branch_open = event.get("value") is not None
-        if event.get("event") == "slot" and event.get("name") == "pending":
+        if event.get("event") == "slot" and event.get("name") == Slot.PENDING:
             pending = event.get("value")
-        if event.get("event") != "user" or pending in ANSWERING_A_STEP:
+        if event.get("event") != "user" or pending in BRANCH_QUESTIONS:
             continue  # "nope, caps lock is off" answers a step; it does not describe the problem
         text = (event.get("text") or "").strip()
         intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
@@ -115,11 +114,11 @@ def opening_message(tracker: Tracker) -> Optional[str]:
 
 def _steps_shown(tracker: Tracker) -> List[str]:
     """The steps that did not help, and the one on screen when support was asked for."""
-    tried = list(tracker.get_slot("steps_tried") or [])
-    plan = list(tracker.get_slot("plan") or [])
-    step = tracker.get_slot("step")
+    tried = list(tracker.get_slot(Slot.STEPS_TRIED) or [])
+    plan = list(tracker.get_slot(Slot.PLAN) or [])
+    step = tracker.get_slot(Slot.STEP)
     index = int(step) if step is not None else -1
-    if tracker.get_slot("pending") == "step_feedback" and 0 <= index < len(plan):
+    if tracker.get_slot(Slot.PENDING) == Pending.STEP_FEEDBACK and 0 <= index < len(plan):
         title = playbook.load().steps[plan[index]].title
         if title not in tried:
             tried.append(title)
@@ -160,32 +159,32 @@ class ActionTicketStart(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
         text = (tracker.latest_message or {}).get("text") or ""
-        if tracker.get_slot("pending") == TICKET_OFFER and says("will_wait", text):
+        if tracker.get_slot(Slot.PENDING) == Pending.TICKET_OFFER and says("will_wait", text):
             # "ok, I'll wait" can read as a yes to the ticket offer: it declines it.
             return hand_back(tracker, domain, "deny")
         prefill: Dict[str, Any] = {}
-        for candidate in (tracker.get_slot("email"), tracker.get_slot("phone")):
+        for candidate in (tracker.get_slot(Slot.EMAIL), tracker.get_slot(Slot.PHONE)):
             if not candidate:
                 continue
             try:
                 contact = normalise_contact(str(candidate))
             except InvalidContact:
                 continue
-            prefill["ticket_contact"] = contact.email or contact.phone
+            prefill[Slot.TICKET_CONTACT] = contact.email or contact.phone
             break
         description = opening_message(tracker)
         if description:
-            prefill["ticket_description"] = description
+            prefill[Slot.TICKET_DESCRIPTION] = description
         steps_shown = _steps_shown(tracker)
         info = client_info(tracker)
-        device = tracker.get_slot("device") or info.device
+        device = tracker.get_slot(Slot.DEVICE) or info.device
         if device:
-            prefill["ticket_device"] = device
+            prefill[Slot.TICKET_DEVICE] = device
         if info.browser_version:
-            prefill["ticket_browser_version"] = info.browser_version
+            prefill[Slot.TICKET_BROWSER_VERSION] = info.browser_version
         dispatcher.utter_message(response="utter_ticket_intro")
         return (
-            [SlotSet("pending", None), SlotSet("steps_tried", steps_shown)]
+            [SlotSet(Slot.PENDING, None), SlotSet(Slot.STEPS_TRIED, steps_shown)]
             + _cleared_ticket()
             + [SlotSet(slot, value) for slot, value in prefill.items()]
         )
@@ -200,7 +199,7 @@ class ActionAskTicketStepsTried(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
-        noted = list(tracker.get_slot("steps_tried") or [])
+        noted = list(tracker.get_slot(Slot.STEPS_TRIED) or [])
         if noted:
             listed = "\n".join(f"• {step}" for step in noted)
             dispatcher.utter_message(response="utter_ask_ticket_steps_tried_noted", steps=listed)
@@ -237,40 +236,40 @@ class ValidateTicketForm(FormValidationAction):
     ) -> Dict[Text, Any]:
         """Files sent at any point of the form (Telegram photos) and, when asked, links."""
         message = tracker.latest_message or {}
-        attachments = (message.get("metadata") or {}).get("attachments") or []
-        new: List[Dict[str, Any]] = []
+        attachments = (message.get("metadata") or {}).get(Metadata.ATTACHMENTS) or []
+        new: List[Attachment] = []
         for item in attachments if isinstance(attachments, list) else []:
             if isinstance(item, dict) and item.get("location"):
-                new.append({k: item.get(k) for k in ("source", "location", "file_name", "mime_type", "size_bytes")})
-        if tracker.get_slot("requested_slot") == "ticket_screenshots":
+                new.append({k: item.get(k) for k in ATTACHMENT_KEYS})
+        if tracker.get_slot(RasaSlot.REQUESTED_SLOT) == Slot.TICKET_SCREENSHOTS:
             for url in tracker.get_latest_entity_values("url"):
                 new.append({"source": "url", "location": url})
         if not new:
             return {}
-        current = tracker.get_slot("ticket_screenshots")
+        current = tracker.get_slot(Slot.TICKET_SCREENSHOTS)
         existing = current if isinstance(current, list) else []
         shots = existing + [s for s in new if s not in existing]
         dispatcher.utter_message(response="utter_ticket_screenshot_received", count=len(shots))
-        return {"ticket_screenshots": shots}
+        return {Slot.TICKET_SCREENSHOTS: shots}
 
     @answered
     def validate_ticket_contact(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
         if refuse_secret(value, dispatcher):
-            return {"ticket_contact": None}
+            return {Slot.TICKET_CONTACT: None}
         try:
             contact = normalise_contact(str(contact_in_message(tracker) or value))
         except InvalidContact as invalid:
-            attempts = int(tracker.get_slot("ticket_contact_attempts") or 0) + 1
+            attempts = int(tracker.get_slot(Slot.TICKET_CONTACT_ATTEMPTS) or 0) + 1
             dispatcher.utter_message(response="utter_ticket_contact_invalid", reason=invalid.reason)
             if attempts >= MAX_CONTACT_ATTEMPTS:
                 dispatcher.utter_message(response="utter_ticket_contact_way_out")
-            return {"ticket_contact": None, "ticket_contact_attempts": float(attempts)}
+            return {Slot.TICKET_CONTACT: None, Slot.TICKET_CONTACT_ATTEMPTS: float(attempts)}
         return {
-            "ticket_contact": contact.email or contact.phone,
-            "email": contact.email or tracker.get_slot("email"),
-            "phone": contact.phone or tracker.get_slot("phone"),
+            Slot.TICKET_CONTACT: contact.email or contact.phone,
+            Slot.EMAIL: contact.email or tracker.get_slot(Slot.EMAIL),
+            Slot.PHONE: contact.phone or tracker.get_slot(Slot.PHONE),
         }
 
     def _free_text(self, slot: str, value: Any, dispatcher: CollectingDispatcher) -> Dict[Text, Any]:
@@ -284,54 +283,54 @@ class ValidateTicketForm(FormValidationAction):
 
     @answered
     def validate_ticket_description(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        return self._free_text("ticket_description", value, dispatcher)
+        return self._free_text(Slot.TICKET_DESCRIPTION, value, dispatcher)
 
     @answered
     def validate_ticket_error_message(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
         if value == NONE or declined(tracker):
-            return {"ticket_error_message": NO_ERROR_MESSAGE}
-        return self._free_text("ticket_error_message", value, dispatcher)
+            return {Slot.TICKET_ERROR_MESSAGE: NO_ERROR_MESSAGE}
+        return self._free_text(Slot.TICKET_ERROR_MESSAGE, value, dispatcher)
 
     @answered
     def validate_ticket_steps_tried(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
         if isinstance(value, list):
-            return {"ticket_steps_tried": value}
-        noted = list(tracker.get_slot("steps_tried") or [])
+            return {Slot.TICKET_STEPS_TRIED: value}
+        noted = list(tracker.get_slot(Slot.STEPS_TRIED) or [])
         if value == NONE or declined(tracker):
-            return {"ticket_steps_tried": noted or [NOTHING_TRIED]}
-        extra = self._free_text("ticket_steps_tried", value, dispatcher)["ticket_steps_tried"]
-        return {"ticket_steps_tried": None if extra is None else noted + [extra]}
+            return {Slot.TICKET_STEPS_TRIED: noted or [NOTHING_TRIED]}
+        extra = self._free_text(Slot.TICKET_STEPS_TRIED, value, dispatcher)[Slot.TICKET_STEPS_TRIED]
+        return {Slot.TICKET_STEPS_TRIED: None if extra is None else noted + [extra]}
 
     @answered
     def validate_ticket_device(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        result = self._free_text("ticket_device", value, dispatcher)
+        result = self._free_text(Slot.TICKET_DEVICE, value, dispatcher)
         version = VERSION_IN_TEXT.search(str(value))
-        if result["ticket_device"] and version and not tracker.get_slot("ticket_browser_version"):
-            result["ticket_browser_version"] = version.group().strip()
+        if result[Slot.TICKET_DEVICE] and version and not tracker.get_slot(Slot.TICKET_BROWSER_VERSION):
+            result[Slot.TICKET_BROWSER_VERSION] = version.group().strip()
         return result
 
     @answered
     def validate_ticket_browser_version(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        return self._free_text("ticket_browser_version", value, dispatcher)
+        return self._free_text(Slot.TICKET_BROWSER_VERSION, value, dispatcher)
 
     @answered
     def validate_ticket_screenshots(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
         if isinstance(value, list):
-            return {"ticket_screenshots": value}
-        current = tracker.get_slot("ticket_screenshots")
-        return {"ticket_screenshots": current if isinstance(current, list) else []}
+            return {Slot.TICKET_SCREENSHOTS: value}
+        current = tracker.get_slot(Slot.TICKET_SCREENSHOTS)
+        return {Slot.TICKET_SCREENSHOTS: current if isinstance(current, list) else []}
 
 
 def _summary_values(tracker: Tracker) -> Dict[str, str]:
-    steps = tracker.get_slot("ticket_steps_tried") or []
-    shots = tracker.get_slot("ticket_screenshots") or []
+    steps = tracker.get_slot(Slot.TICKET_STEPS_TRIED) or []
+    shots = tracker.get_slot(Slot.TICKET_SCREENSHOTS) or []
     return {
-        "contact": tracker.get_slot("ticket_contact") or "-",
-        "description": tracker.get_slot("ticket_description") or "-",
-        "error_message": tracker.get_slot("ticket_error_message") or "-",
+        "contact": tracker.get_slot(Slot.TICKET_CONTACT) or "-",
+        "description": tracker.get_slot(Slot.TICKET_DESCRIPTION) or "-",
+        "error_message": tracker.get_slot(Slot.TICKET_ERROR_MESSAGE) or "-",
         "steps": "; ".join(steps) if isinstance(steps, list) else str(steps),
-        "device": tracker.get_slot("ticket_device") or "-",
-        "browser_version": tracker.get_slot("ticket_browser_version") or "-",
+        "device": tracker.get_slot(Slot.TICKET_DEVICE) or "-",
+        "browser_version": tracker.get_slot(Slot.TICKET_BROWSER_VERSION) or "-",
         "screenshots": f"{len(shots)} attached" if shots else "none",
     }
 
@@ -346,11 +345,11 @@ class ActionTicketSummary(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
         dispatcher.utter_message(response="utter_ticket_summary", **_summary_values(tracker))
-        return [SlotSet("pending", "ticket_confirm")]
+        return [SlotSet(Slot.PENDING, Pending.TICKET_CONFIRM)]
 
 
 def build_draft(tracker: Tracker) -> TicketDraft:
-    contact = tracker.get_slot("ticket_contact") or ""
+    contact = tracker.get_slot(Slot.TICKET_CONTACT) or ""
     email = contact if "@" in contact else None
     phone = None if email else (contact or None)
     shots = [
@@ -361,20 +360,20 @@ def build_draft(tracker: Tracker) -> TicketDraft:
             mime_type=s.get("mime_type"),
             size_bytes=s.get("size_bytes") if isinstance(s.get("size_bytes"), int) else None,
         )
-        for s in (tracker.get_slot("ticket_screenshots") or [])
+        for s in (tracker.get_slot(Slot.TICKET_SCREENSHOTS) or [])
         if isinstance(s, dict) and s.get("location")
     ]
-    steps = tracker.get_slot("ticket_steps_tried") or []
+    steps = tracker.get_slot(Slot.TICKET_STEPS_TRIED) or []
     return TicketDraft(
         email=email,
         phone=phone,
-        description=tracker.get_slot("ticket_description") or "",
-        error_message=tracker.get_slot("ticket_error_message"),
+        description=tracker.get_slot(Slot.TICKET_DESCRIPTION) or "",
+        error_message=tracker.get_slot(Slot.TICKET_ERROR_MESSAGE),
         steps_tried=list(steps) if isinstance(steps, list) else [str(steps)],
-        device=tracker.get_slot("ticket_device"),
-        browser_version=tracker.get_slot("ticket_browser_version"),
+        device=tracker.get_slot(Slot.TICKET_DEVICE),
+        browser_version=tracker.get_slot(Slot.TICKET_BROWSER_VERSION),
         screenshots=shots,
-        category=tracker.get_slot("branch") or "general",
+        category=tracker.get_slot(Slot.BRANCH) or "general",
         channel=tracker.get_latest_input_channel() or "unknown",
         conversation_id=tracker.sender_id,
     )
@@ -382,12 +381,12 @@ def build_draft(tracker: Tracker) -> TicketDraft:
 
 def _after_filing(reference: str) -> List[EventType]:
     return _cleared_ticket() + [
-        SlotSet("ticket_last_ref", reference),
-        SlotSet("pending", None),
-        SlotSet("branch", None),
-        SlotSet("plan", None),
-        SlotSet("step", -1.0),
-        SlotSet("steps_tried", []),
+        SlotSet(Slot.TICKET_LAST_REF, reference),
+        SlotSet(Slot.PENDING, None),
+        SlotSet(Slot.BRANCH, None),
+        SlotSet(Slot.PLAN, None),
+        SlotSet(Slot.STEP, -1.0),
+        SlotSet(Slot.STEPS_TRIED, []),
     ]
 
 
@@ -402,9 +401,9 @@ class ActionTicketSubmit(Action):
     ) -> List[EventType]:
         service = ticket_service()
         draft = build_draft(tracker)
-        contact = tracker.get_slot("ticket_contact")
-        if tracker.get_slot("pending") == "ticket_duplicate":
-            reference = tracker.get_slot("ticket_duplicate_ref")
+        contact = tracker.get_slot(Slot.TICKET_CONTACT)
+        if tracker.get_slot(Slot.PENDING) == Pending.TICKET_DUPLICATE:
+            reference = tracker.get_slot(Slot.TICKET_DUPLICATE_REF)
             intent = (tracker.latest_message.get("intent") or {}).get("name")
             if intent == "affirm" and reference:
                 return await self._add_to(dispatcher, service, reference, draft, contact)
@@ -417,7 +416,7 @@ class ActionTicketSubmit(Action):
         if open_tickets:
             reference = open_tickets[0].reference
             dispatcher.utter_message(response="utter_ticket_duplicate_offer", reference=reference)
-            return [SlotSet("pending", "ticket_duplicate"), SlotSet("ticket_duplicate_ref", reference)]
+            return [SlotSet(Slot.PENDING, Pending.TICKET_DUPLICATE), SlotSet(Slot.TICKET_DUPLICATE_REF, reference)]
         return await self._create(dispatcher, service, draft, contact)
 
     async def _create(self, dispatcher, service, draft, contact) -> List[EventType]:
@@ -450,7 +449,7 @@ class ActionTicketChange(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
         fields = ticket_fields()
-        field = tracker.get_slot("ticket_field")
+        field = tracker.get_slot(Slot.TICKET_FIELD)
         if field not in fields:
             words = set(re.findall(r"[a-z]+", (tracker.latest_message.get("text") or "").lower()))
             matches = [f for f, spec in fields.items() if words & set(spec["keywords"])]
@@ -461,11 +460,11 @@ class ActionTicketChange(Action):
                 for name, spec in fields.items()
             ] + [{"title": "Cancel the ticket", "payload": "/cancel"}]
             dispatcher.utter_message(response="utter_ask_ticket_field", buttons=buttons)
-            return [SlotSet("ticket_field", None), SlotSet("pending", "ticket_change_field")]
-        events: List[EventType] = [SlotSet(field, None), SlotSet("ticket_field", None)]
-        if field == "ticket_contact":
-            events.append(SlotSet("ticket_contact_attempts", 0.0))
-        return events + [SlotSet("pending", "ticket_editing")]
+            return [SlotSet(Slot.TICKET_FIELD, None), SlotSet(Slot.PENDING, Pending.TICKET_CHANGE_FIELD)]
+        events: List[EventType] = [SlotSet(field, None), SlotSet(Slot.TICKET_FIELD, None)]
+        if field == Slot.TICKET_CONTACT:
+            events.append(SlotSet(Slot.TICKET_CONTACT_ATTEMPTS, 0.0))
+        return events + [SlotSet(Slot.PENDING, Pending.TICKET_EDITING)]
 
 
 def form_was_active(tracker: Tracker, form: str) -> bool:
@@ -491,11 +490,12 @@ class ActionTicketCancel(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
-        gathering = form_was_active(tracker, "ticket_form") or tracker.get_slot("pending") in {
-            "ticket_offer", "ticket_confirm", "ticket_duplicate", "ticket_change_field", "ticket_editing",
+        gathering = form_was_active(tracker, "ticket_form") or tracker.get_slot(Slot.PENDING) in {
+            Pending.TICKET_OFFER, Pending.TICKET_CONFIRM, Pending.TICKET_DUPLICATE,
+            Pending.TICKET_CHANGE_FIELD, Pending.TICKET_EDITING,
         } or any(tracker.get_slot(slot) for slot in ticket_fields())
         dispatcher.utter_message(response="utter_ticket_cancelled" if gathering else "utter_nothing_to_cancel")
-        return _cleared_ticket() + [SlotSet("pending", None)]
+        return _cleared_ticket() + [SlotSet(Slot.PENDING, None)]
 
 
 class ActionTicketStatus(Action):
@@ -509,18 +509,18 @@ class ActionTicketStatus(Action):
     ) -> List[EventType]:
         message = tracker.latest_message or {}
         typed = next(tracker.get_latest_entity_values("ticket_ref"), None)
-        if typed is None and tracker.get_slot("pending") == "ticket_ref_needed":
+        if typed is None and tracker.get_slot(Slot.PENDING) == Pending.TICKET_REF_NEEDED:
             typed = (message.get("text") or "").strip() or None
         if typed is None:
-            typed = tracker.get_slot("ticket_last_ref")  # "my ticket": the one filed here
+            typed = tracker.get_slot(Slot.TICKET_LAST_REF)  # "my ticket": the one filed here
         if typed is None:
             dispatcher.utter_message(response="utter_ask_ticket_ref")
-            return [SlotSet("pending", "ticket_ref_needed")]
+            return [SlotSet(Slot.PENDING, Pending.TICKET_REF_NEEDED)]
         reference = normalise_reference(str(typed))
         if reference is None:
             dispatcher.utter_message(response="utter_ticket_ref_invalid", ref=str(typed)[:40])
             dispatcher.utter_message(response="utter_ask_ticket_ref")
-            return [SlotSet("pending", "ticket_ref_needed")]
+            return [SlotSet(Slot.PENDING, Pending.TICKET_REF_NEEDED)]
         contact = next(tracker.get_latest_entity_values("email"), None) or next(
             tracker.get_latest_entity_values("phone"), None
         )
@@ -532,7 +532,7 @@ class ActionTicketStatus(Action):
             if not is_database_unavailable(error):
                 raise
             dispatcher.utter_message(response="utter_ticket_status_unavailable")
-            return [SlotSet("pending", None)]
+            return [SlotSet(Slot.PENDING, None)]
         if view is None:
             dispatcher.utter_message(response="utter_ticket_not_found", reference=reference)
         else:
@@ -542,4 +542,4 @@ class ActionTicketStatus(Action):
                 status_text=STATUS_TEXT.get(view.status, view.status),
                 updated=view.updated_at.strftime("%d %b %Y %H:%M UTC"),
             )
-        return [SlotSet("pending", None)]
+        return [SlotSet(Slot.PENDING, None)]

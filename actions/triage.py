@@ -14,6 +14,7 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.branches import known_platform
+from loginhelp.contract import RasaSlot, Slot
 
 # Symptoms for which "web or app" decides the branch or its steps.
 _PLATFORM_MATTERS = {"none", "browser", "app", "connection", "twofa_code"}
@@ -31,34 +32,34 @@ class ValidateTriageForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> List[Text]:
-        symptom = tracker.get_slot("triage_symptom")
-        slots = ["triage_symptom"]
+        symptom = tracker.get_slot(Slot.TRIAGE_SYMPTOM)
+        slots = [Slot.TRIAGE_SYMPTOM]
         if symptom is None:
             return slots
         # Not asked when the channel or an earlier message told it; once asked, it
         # stays required so that a device ("on my iPhone") fills it (extract_platform):
         # Rasa rejects a form whose asked slot got no value.
-        asked = tracker.get_slot("requested_slot") == "platform"
+        asked = tracker.get_slot(RasaSlot.REQUESTED_SLOT) == Slot.PLATFORM
         if symptom in _PLATFORM_MATTERS and (asked or known_platform(tracker) is None):
-            slots.append("platform")
+            slots.append(Slot.PLATFORM)
         if symptom == "none":
-            slots.append("uses_2fa")
+            slots.append(Slot.USES_2FA)
         return slots
 
     async def extract_platform(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
         """Accept a device ("on my iPhone 14") as an answer to "web or app"."""
-        if tracker.get_slot("requested_slot") != "platform" or tracker.get_slot("platform"):
+        if tracker.get_slot(RasaSlot.REQUESTED_SLOT) != Slot.PLATFORM or tracker.get_slot(Slot.PLATFORM):
             return {}
         platform = known_platform(tracker)
-        return {"platform": platform} if platform else {}
+        return {Slot.PLATFORM: platform} if platform else {}
 
     def validate_platform(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Optional[Text]]:
         value = str(slot_value or "").lower()
         if value in PLATFORMS:
-            return {"platform": value}
+            return {Slot.PLATFORM: value}
         dispatcher.utter_message(response="utter_triage_rephrase")
-        return {"platform": None}
+        return {Slot.PLATFORM: None}

@@ -57,7 +57,7 @@ def test_every_login_intent_has_a_rule():
         assert intent in first_intents, intent
 
 
-async def _rendered_buttons() -> List[Dict[str, Any]]:
+async def rendered_buttons() -> List[Dict[str, Any]]:
     """Every button of every response as Rasa sends it (after its response interpolation)."""
     from rasa.core.nlg import TemplatedNaturalLanguageGenerator
     from rasa.shared.core.domain import Domain
@@ -87,7 +87,7 @@ async def test_buttons_send_known_intents_and_entities(domain):
     rasa_domain = Domain.load(str(REPO / "domain.yml"))
     intents, entities = set(domain["intents"]), set(domain["entities"])
     with structlog.testing.capture_logs() as logs:
-        buttons = await _rendered_buttons()
+        buttons = await rendered_buttons()
     # (texts rendered here without their kwargs, e.g. {reason}, are expected to complain)
     errors = [log for log in logs if log.get("event") == "interpolator.interpolate.text"
               and str(log.get("response", "")).startswith("/")]

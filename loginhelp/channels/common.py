@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, cast
+
+from loginhelp.contract import Metadata, WidgetMetadata
 
 # Telegram refuses messages longer than 4096 characters; the widget caps its
 # input at the same length. Longer text is cut (at a word boundary) before NLU:
@@ -85,18 +87,18 @@ def clean_text(text: Optional[str], limit: int = MAX_TEXT_CHARS) -> str:
     return (cut[:space] if space > 0 else cut).rstrip()
 
 
-# The widget's custom data (contract with the actions, see web/README.md): key,
+# The widget's custom data (``contract.WidgetMetadata``, see web/README.md): key,
 # accepted types and, for strings, the longest value kept. Anything else the
 # browser sends is dropped: metadata is stored with every event in the tracker.
 WIDGET_METADATA_FIELDS: Dict[str, tuple] = {
-    "user_agent": (str, 1024),
-    "language": (str, 35),
-    "timezone": (str, 64),
-    "client_time": ((int, float), None),
+    Metadata.USER_AGENT: (str, 1024),
+    Metadata.LANGUAGE: (str, 35),
+    Metadata.TIMEZONE: (str, 64),
+    Metadata.CLIENT_TIME: ((int, float), None),
 }
 
 
-def widget_metadata(raw: Any) -> Dict[str, Any]:
+def widget_metadata(raw: Any) -> WidgetMetadata:
     """The known, well-typed fields of the widget's custom data ({} for anything else)."""
     if not isinstance(raw, dict):
         return {}
@@ -112,4 +114,4 @@ def widget_metadata(raw: Any) -> Dict[str, Any]:
         elif isinstance(value, float) and not math.isfinite(value):
             continue
         metadata[key] = value
-    return metadata
+    return cast(WidgetMetadata, metadata)

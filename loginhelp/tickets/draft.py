@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
+from ..contract import ATTACHMENT_KEYS
 from .categories import GENERAL
 from .references import normalise_reference
 
@@ -77,7 +78,7 @@ class ScreenshotDraft:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "ScreenshotDraft":
-        return cls(**{k: data.get(k) for k in ("source", "location", "file_name", "mime_type", "size_bytes")})
+        return cls(**{k: data.get(k) for k in ATTACHMENT_KEYS})
 
 
 @dataclass

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from ..conversation import READ_IN_CONTEXT_KEY
+from ..contract import READ_IN_CONTEXT_KEY, Pending, Slot
 from ..security.secrets import redact
 from .events import StoredEvent
 
@@ -33,7 +33,6 @@ FALLBACK_ACTIONS = frozenset({"action_help_menu", "utter_default", "action_defau
 SOLVED_ACTION = "action_close_case"
 SOLVED_INTENT = "problem_solved"
 SUPPORT_INTENT = "contact_support"
-TICKET_OFFER = "ticket_offer"
 
 _WORD_RE = re.compile(r"[^\W_]+")
 PREVIEW_LENGTH = 160
@@ -110,7 +109,7 @@ def summarize(conversation_id: str, events: Sequence[StoredEvent], threshold: fl
                 s.intents.append(intent)
             if intent == SOLVED_INTENT:
                 solved = True
-            elif intent == SUPPORT_INTENT or (intent == "affirm" and pending == TICKET_OFFER):
+            elif intent == SUPPORT_INTENT or (intent == "affirm" and pending == Pending.TICKET_OFFER):
                 handed = True
             channel = data.get("input_channel")
             if s.channel is None and isinstance(channel, str) and channel:
@@ -133,9 +132,9 @@ def summarize(conversation_id: str, events: Sequence[StoredEvent], threshold: fl
                 solved = True
         elif kind == "slot":
             name, value = data.get("name"), data.get("value")
-            if name == "branch" and isinstance(value, str) and value:
+            if name == Slot.BRANCH and isinstance(value, str) and value:
                 s.branch = value[:40]
-            elif name == "pending":
+            elif name == Slot.PENDING:
                 pending = value
     if turn_open and turn_low:
         s.low_confidence_turns += 1

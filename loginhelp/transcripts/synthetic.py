@@ -15,6 +15,7 @@ from typing import Any, Iterable
 from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 
+from ..contract import Metadata, Pending, RasaSlot, Slot
 from .events import events
 
 _MODEL_META = {"model_id": "bench0000000000000000000000000000", "assistant_id": "coinex-loginhelp"}
@@ -57,10 +58,10 @@ class ConversationWriter:
     def session_start(self, gap: float = 1.0) -> "ConversationWriter":
         self._tick(gap)
         meta = {"metadata": dict(_MODEL_META)}
-        self._add("slot", {**meta, "name": "session_started_metadata", "value": self.metadata}, action="session_started_metadata")
+        self._add("slot", {**meta, "name": RasaSlot.SESSION_STARTED_METADATA, "value": self.metadata}, action="session_started_metadata")
         self._add("action", {**meta, "name": "action_session_start", "policy": None, "confidence": 1.0}, action="action_session_start")
         self._add("session_started", meta)
-        self._add("slot", {**meta, "name": "session_started_metadata", "value": self.metadata}, action="session_started_metadata")
+        self._add("slot", {**meta, "name": RasaSlot.SESSION_STARTED_METADATA, "value": self.metadata}, action="session_started_metadata")
         self._add("action", {**meta, "name": "action_listen", "policy": None, "confidence": None}, action="action_listen")
         return self
 
@@ -179,7 +180,7 @@ def random_conversation(rng: random.Random, sender_id: str, start: float) -> Con
     """
     channel = _channel(rng)
     agent = rng.choice(("Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/120.0", "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1) Safari/604.1"))
-    w = ConversationWriter(sender_id, start, channel, {"user_agent": agent} if channel == "socketio" else {})
+    w = ConversationWriter(sender_id, start, channel, {Metadata.USER_AGENT: agent} if channel == "socketio" else {})
     w.session_start()
     if rng.random() < 0.3:
         w.user(rng.choice(_CHATTER), "greet", rng.uniform(0.9, 0.999)).action("utter_greet")
@@ -197,22 +198,22 @@ def random_conversation(rng: random.Random, sender_id: str, start: float) -> Con
     w.user(rng.choice(texts), intent, confidence, entities).action("action_start_branch")
     w.bot(_STEP_TEXT.format(step=plan[0].replace("_", " ")), response=f"utter_step_{plan[0]}")
     w.bot("Did that help?", DID_THAT_HELP, "utter_did_that_help")
-    w.slot("steps_tried", []).slot("branch", branch).slot("plan", plan).slot("step", 0.0).slot("pending", "step_feedback").listen()
+    w.slot(Slot.STEPS_TRIED, []).slot(Slot.BRANCH, branch).slot(Slot.PLAN, plan).slot(Slot.STEP, 0.0).slot(Slot.PENDING, Pending.STEP_FEEDBACK).listen()
     fate = rng.random()
     steps = min(len(plan) - 1, rng.choices((0, 1, 2), weights=(6, 3, 1))[0])
     for index in range(1, steps + 1):
         w.user(rng.choice(("no", "still not working", "nope, same error")), "still_broken", rng.uniform(0.8, 0.99))
         w.action("action_continue_branch").bot(_STEP_TEXT.format(step=plan[index].replace("_", " ")), response=f"utter_step_{plan[index]}")
         w.bot("Did that help?", DID_THAT_HELP, "utter_did_that_help")
-        w.slot("branch", branch).slot("step", float(index)).slot("pending", "step_feedback").listen()
+        w.slot(Slot.BRANCH, branch).slot(Slot.STEP, float(index)).slot(Slot.PENDING, Pending.STEP_FEEDBACK).listen()
     if fate < 0.45:
         w.user(rng.choice(("yes it worked", "I'm in, thanks", "that fixed it")), "problem_solved", rng.uniform(0.85, 0.99))
         w.action("action_close_case").bot("Great, glad you're back in!", response="utter_problem_solved")
-        w.slot("branch", None).slot("pending", None).listen()
+        w.slot(Slot.BRANCH, None).slot(Slot.PENDING, None).listen()
     elif fate < 0.75:
         w.user("still broken", "still_broken", 0.95).action("action_continue_branch")
         w.bot("Shall I put together a support ticket with you?", TICKET_BUTTONS, "utter_offer_ticket")
-        w.slot("pending", "ticket_offer").listen()
+        w.slot(Slot.PENDING, Pending.TICKET_OFFER).listen()
         if fate < 0.65:
             w.user("yes please", "affirm", 0.97).action("utter_ticket_placeholder")
             w.bot("I'll gather a support ticket with you here.", response="utter_ticket_placeholder").listen()

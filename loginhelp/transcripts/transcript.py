@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Sequence
 
+from ..contract import RasaSlot
 from ..security.secrets import redact
 from .events import StoredEvent
 from .summary import FALLBACK_ACTIONS, is_low_confidence, user_intent
@@ -141,7 +142,7 @@ def _opens_session(ev: StoredEvent) -> bool:
         return True
     name = ev.data.get("name")
     return (ev.type_name == "action" and name == "action_session_start") or (
-        ev.type_name == "slot" and name == "session_started_metadata"
+        ev.type_name == "slot" and name == RasaSlot.SESSION_STARTED_METADATA
     )
 
 
