@@ -27,7 +27,7 @@ from actions import playbook
 from actions.answers import says
 from actions.channel_context import client_info
 from actions.context import hand_back
-from actions.security import warn_about
+from actions.secret_warnings import warn_about
 from loginhelp.contact import InvalidContact, normalise_contact
 from loginhelp.contract import ATTACHMENT_KEYS, BRANCH_QUESTIONS, Attachment, Metadata, Pending, RasaSlot, Slot
 from loginhelp.security.secrets import secret_kinds

@@ -5,7 +5,7 @@ import pytest
 from rasa.shared.nlu.training_data.message import Message
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.security import ActionWarnSecret
+from actions.secret_warnings import ActionWarnSecret
 from loginhelp.nlu.secret_guard import SecretGuard
 from loginhelp.security.secrets import find_secrets, redact, secret_kinds
 from tests.conftest import make_tracker, responses
