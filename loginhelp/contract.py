@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Final, List, Literal, Optional, Tuple, TypedDict, Union, get_args
 
 
-def _names(namespace: type) -> Tuple[str, ...]:
+def names_in(namespace: type) -> Tuple[str, ...]:
     """The string constants of a namespace class, in definition order."""
     return tuple(v for k, v in vars(namespace).items() if k.isupper() and isinstance(v, str))
 
@@ -67,7 +67,7 @@ class RasaSlot:
     SESSION_STARTED_METADATA: Final = "session_started_metadata"
 
 
-SLOT_NAMES: Final = _names(Slot)
+SLOT_NAMES: Final = names_in(Slot)
 
 
 # --- The pending question --------------------------------------------------------------
@@ -98,7 +98,7 @@ class Pending:
     TICKET_REF_NEEDED: Final = "ticket_ref_needed"  # "which ticket?" for a status question
 
 
-PENDING_VALUES: Final[Tuple[PendingValue, ...]] = _names(Pending)  # type: ignore[assignment]
+PENDING_VALUES: Final[Tuple[PendingValue, ...]] = names_in(Pending)  # type: ignore[assignment]
 assert PENDING_VALUES == get_args(PendingValue), "Pending and PendingValue disagree"
 
 #: The questions of a branch of the guide under way: its answers are about the step.

@@ -183,11 +183,11 @@ def test_metadata_the_actions_read_is_what_the_channels_write():
     read = _read_by_actions()
     assert {Metadata.USER_AGENT, Metadata.CLIENT_TIME, Metadata.ATTACHMENTS} <= read
     assert read <= written, f"read but never written: {sorted(read - written)}"
-    assert set(contract._names(Metadata)) == written
+    assert set(contract.names_in(Metadata)) == written
 
 
 def test_actions_spell_no_metadata_key_themselves():
-    keys = set(contract._names(Metadata)) | {contract.REST_USER_AGENT_ALIAS}
+    keys = set(contract.names_in(Metadata)) | {contract.REST_USER_AGENT_ALIAS}
     spelled = [
         f"{_where(path, node)}: {node.value!r}"
         for path, tree in _trees(ACTION_FILES)

@@ -19,7 +19,7 @@ from rasa.core.processor import MessageProcessor
 from loginhelp import rasa_launch
 
 from loginhelp.servers import MODEL
-from .test_domain import _rendered_buttons
+from .test_domain import rendered_buttons
 
 VALID = [
     {"events": [], "responses": []},
@@ -141,7 +141,7 @@ def _message(text: str) -> Any:
     return UserMessage(text, sender_id="payload-test", message_id="m1", metadata={"user_agent": "x"})
 
 
-BUTTON_PAYLOADS = sorted({b["payload"] for b in asyncio.run(_rendered_buttons())}
+BUTTON_PAYLOADS = sorted({b["payload"] for b in asyncio.run(rendered_buttons())}
                          | {"/deny", "/cancel", '/ticket_change{"ticket_field": "contact"}'})
 #: Typed text, unknown intents and broken payloads (Rasa reads a payload with broken JSON as its bare intent).
 NOT_PAYLOADS = [
