@@ -39,7 +39,8 @@ from loginhelp.agents import passwords  # noqa: E402
 from loginhelp.agents.repository import AgentRepository  # noqa: E402
 from loginhelp.console import create_app  # noqa: E402
 from loginhelp.console.settings import ConsoleSettings  # noqa: E402
-from loginhelp.tickets.db import make_engine, upgrade  # noqa: E402
+from loginhelp.db.engine import make_engine  # noqa: E402
+from loginhelp.db.migrate import upgrade  # noqa: E402
 from loginhelp.tickets.models import Ticket, TicketStatusChange  # noqa: E402
 from loginhelp.tickets.references import new_reference  # noqa: E402
 from loginhelp.transcripts.events import events  # noqa: E402
@@ -90,7 +91,7 @@ def seed_console(url: str, handed: list[str], senders: list[str], rng: random.Ra
     """Tickets for ~70% of the conversations handed to support; 5% reviewed, 3% tagged."""
     engine = make_engine(url)
     now_rows, history, reviews, tags = [], [], [], []
-    from loginhelp.tickets.timeutil import utcnow
+    from loginhelp.db.timeutil import utcnow
 
     now = utcnow()
     refs = set()
@@ -154,7 +155,7 @@ def run_backend(name: str, console_url: str, tracker_url: str, rows: list[dict[s
     upgrade(console_url)
     tickets = seed_console(console_url, handed, senders, random.Random(7))
 
-    app = create_app(ConsoleSettings(console_url, tracker_url, "bench-key", refresh_interval=0, migrate=False))
+    app = create_app(ConsoleSettings(console_url, tracker_url, "bench-key", refresh_interval=0, check_schema=False))
     ctx = app.extensions["loginhelp_console"]
     print(f"[{name}] building the conversation index ...", flush=True)
     result, index_ms = timed(lambda: ctx.transcripts.refresh(force=True))

@@ -6,7 +6,7 @@ tail when a process dies first) and stops them with their children.
 ``RasaStack`` is the action server plus the Rasa server, started the way every
 mode starts them (``python -m loginhelp.rasa_launch run``), with free ports and
 its own SQLite tracker store and ticket database under ``workdir`` unless told
-otherwise. tests/prod starts ``scripts/run_prod.sh`` instead (tests/prod/stack.py).
+otherwise; the ticket database is migrated first with ``loginhelp db upgrade``. tests/prod starts ``scripts/run_prod.sh`` instead (tests/prod/stack.py).
 """
 from __future__ import annotations
 
@@ -27,6 +27,8 @@ MODEL = REPO / "models" / "loginhelp.tar.gz"
 #: How every mode starts the Rasa server (loginhelp/rasa_launch.py): tests run the same entry point.
 RASA_SERVER = [str(VENV_BIN / "python"), "-m", "loginhelp.rasa_launch"]
 ACTION_SERVER = [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions"]
+#: The one migration path, run before the servers start as scripts/run.sh does (the action server never migrates).
+DB_UPGRADE = [str(VENV_BIN / "python"), "-m", "loginhelp.cli", "db", "upgrade"]
 
 
 def free_port() -> int:
@@ -131,6 +133,10 @@ class RasaStack(ServerGroup):
             "action_endpoint": {"url": f"{self.action_url}/webhook"},
             "tracker_store": self.tracker_store,
         }))
+        with self.log("db-upgrade").open("wb") as handle:
+            migrated = subprocess.run(DB_UPGRADE, cwd=REPO, env=self.env, stdout=handle, stderr=subprocess.STDOUT)
+        if migrated.returncode != 0:
+            raise ServerFailed(f"loginhelp db upgrade failed:\n{self.tail('db-upgrade')}")
         try:
             self.spawn("actions", [*ACTION_SERVER, "--port", str(self.action_port)])
             self.spawn("rasa", [*RASA_SERVER, "run", "--model", str(MODEL), "--port", str(self.rasa_port),

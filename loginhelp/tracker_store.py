@@ -40,8 +40,8 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import Event, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from .db.engine import make_engine
 from .security.secrets import find_secrets, redact
-from .sqlite import pragmas_on_connect
 
 #: Shorter "secrets" are not echo-replaced (they would hit ordinary words and numbers).
 MIN_ECHO_LENGTH = 4
@@ -53,7 +53,7 @@ SQLITE_POOL_SIZE = 4
 SQLITE_BUSY_TIMEOUT_S = 15.0
 
 
-_sqlite_pragmas = pragmas_on_connect("journal_mode=WAL", "synchronous=NORMAL")
+SQLITE_PRAGMAS: tuple[str, ...] = ("journal_mode=WAL", "synchronous=NORMAL")
 
 log = logging.getLogger(__name__)
 
@@ -169,11 +169,12 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         """
         url = self.engine.url
         self.engine.dispose()
-        engine = sa.create_engine(
-            url, poolclass=sa.pool.QueuePool, pool_size=SQLITE_POOL_SIZE, max_overflow=SQLITE_POOL_SIZE,
+        # future=False: Rasa's own SQLTrackerStore methods use this engine through 1.x-style sessions.
+        engine = make_engine(
+            url, sqlite_pragmas=SQLITE_PRAGMAS, future=False,
+            poolclass=sa.pool.QueuePool, pool_size=SQLITE_POOL_SIZE, max_overflow=SQLITE_POOL_SIZE,
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S},
         )
-        sa.event.listen(engine, "connect", _sqlite_pragmas)
         with engine.connect():  # WAL is a property of the file: set it before anyone reads
             pass
         self.engine = engine

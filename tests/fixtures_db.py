@@ -14,9 +14,16 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 
-from loginhelp.tickets.db import make_engine, upgrade
+from loginhelp.cli import main as loginhelp_cli
+from loginhelp.db.engine import make_engine
 
 DEFAULT_TEST_POSTGRES_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
+
+
+def migrate(url: str) -> None:
+    """``loginhelp db upgrade`` on ``url``: tests migrate the way deployments do (nothing else migrates)."""
+    code = loginhelp_cli(["--database-url", url, "db", "upgrade"])
+    assert code == 0, f"loginhelp db upgrade failed on {make_url(url).render_as_string(hide_password=True)}"
 
 
 @pytest.fixture(autouse=True)
@@ -50,7 +57,7 @@ class _PostgresServer:
             )
             return
         self.url = make_url(self.admin_url).set(database=self._name).render_as_string(hide_password=False)
-        upgrade(self.url)
+        migrate(self.url)
 
     def stop(self) -> None:
         if self._admin is None or self.url is None:
@@ -93,7 +100,7 @@ def fresh_postgres_url(request: pytest.FixtureRequest) -> str:
 def sqlite_url(tmp_path: Path) -> str:
     """A migrated SQLite file private to this test."""
     url = f"sqlite:///{tmp_path / 'tickets.db'}"
-    upgrade(url)
+    migrate(url)
     return url
 
 

@@ -41,7 +41,7 @@ FILLED = {
 
 @pytest.fixture
 def service(database_url: str, tmp_path: Path):
-    svc = TicketService(database_url, migrate=False, spool_dir=tmp_path / "spool")
+    svc = TicketService(database_url, spool_dir=tmp_path / "spool")
     tickets.use_ticket_service(svc)
     yield svc
     tickets.use_ticket_service(None)
@@ -261,7 +261,7 @@ async def test_duplicate_declined_opens_a_second_ticket(service):
 
 
 async def test_ticket_is_queued_when_the_database_is_down(tmp_path, sqlite_url):
-    down = TicketService("postgresql+psycopg2://postgres@127.0.0.1:1/nowhere", migrate=False,
+    down = TicketService("postgresql+psycopg2://postgres@127.0.0.1:1/nowhere",
                          spool_dir=tmp_path / "spool")
     tickets.use_ticket_service(down)
     try:
@@ -272,7 +272,7 @@ async def test_ticket_is_queued_when_the_database_is_down(tmp_path, sqlite_url):
     assert said == ["utter_ticket_queued"]
     reference = dispatcher.messages[0]["reference"]
     assert list((tmp_path / "spool").iterdir())
-    back = TicketService(sqlite_url, migrate=False, spool_dir=tmp_path / "spool")
+    back = TicketService(sqlite_url, spool_dir=tmp_path / "spool")
     try:
         assert await back.flush_spool() == 1
         assert (await back.get(reference)).description == FILLED["ticket_description"]

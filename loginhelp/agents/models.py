@@ -1,17 +1,15 @@
 """Tables for agent accounts and the sign-in attempt log (created by migration 0002, never create_all)."""
 from __future__ import annotations
 
-from sqlalchemy import Boolean, CheckConstraint, Column, Index, Integer, MetaData, String, Table
+from sqlalchemy import Boolean, CheckConstraint, Column, Index, Integer, String, Table
 
-from ..tickets.models import NAMING_CONVENTION
-from ..tickets.timeutil import UTCDateTime
+from ..db.base import metadata
+from ..db.timeutil import UTCDateTime
 
 AGENT = "agent"
 ADMIN = "admin"
 #: Agents work conversations and tickets; admins also manage agent accounts.
 ROLES: tuple[str, ...] = (AGENT, ADMIN)
-
-metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 agents = Table(
     "agents",

@@ -11,7 +11,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Engine, Row
 from sqlalchemy.exc import IntegrityError
 
-from ..tickets.timeutil import utcnow
+from ..db.timeutil import utcnow
 from .models import ADMIN, ROLES, agents
 from .passwords import check_password_policy, hash_password
 

@@ -15,7 +15,7 @@ from typing import Any, Callable
 from sqlalchemy import and_, func, insert, select
 from sqlalchemy.engine import Connection, Engine
 
-from ..tickets.timeutil import utcnow
+from ..db.timeutil import utcnow
 from .models import agents, sign_in_attempts
 from .passwords import burn_time, hash_password, needs_rehash, verify_password
 from .repository import AgentRepository, AgentView, _view

@@ -16,7 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..agents.repository import AgentRepository
 from ..agents.signin import SignInGuard
-from ..tickets.db import upgrade
+from ..db.migrate import check_schema
 from ..tickets.repository import TicketRepository
 from ..tickets.statuses import STATUSES
 from ..transcripts.config import known_intents
@@ -46,12 +46,18 @@ def _pretty_json(value: Any, compact: bool = False) -> str:
 
 
 def create_app(settings: ConsoleSettings | None = None, transcripts: TranscriptService | None = None) -> Flask:
+    """The console app; raises SchemaBehind when the database needs ``loginhelp db upgrade`` first."""
     settings = settings or ConsoleSettings.from_env()
-    if settings.migrate:
-        upgrade(settings.database_url)
     service = transcripts or TranscriptService.from_urls(
         settings.database_url, settings.tracker_url, refresh_interval=settings.refresh_interval
     )
+    if settings.check_schema:
+        try:
+            check_schema(service.console_engine)
+        except Exception:
+            if transcripts is None:
+                service.dispose()
+            raise
 
     app = Flask(__name__)
     app.config.update(

@@ -9,9 +9,11 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import sys
 
 from werkzeug.serving import run_simple
 
+from ..db.migrate import SchemaBehind
 from . import create_app
 
 
@@ -21,7 +23,10 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=int(os.environ.get("CONSOLE_PORT", "8000")))
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app = create_app()
+    try:
+        app = create_app()
+    except SchemaBehind as exc:
+        sys.exit(f"loginhelp console: {exc}")
     # Build the conversation index before the first agent opens the list.
     app.extensions["loginhelp_console"].transcripts.refresh(force=True)
     run_simple(args.host, args.port, app, threaded=True, use_reloader=False, use_debugger=False)

@@ -6,12 +6,10 @@ from typing import Any, Iterator
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
 
-from sqlalchemy import select
-
+from ..exports import json_array
 from ..tickets.categories import CATEGORIES
-from ..tickets.models import Ticket
 from ..tickets.views import TicketView
-from ..transcripts.export import conversations_csv, json_array, nlu_yaml
+from ..transcripts.export import conversations_csv, nlu_yaml
 from ..transcripts.queries import ConversationFilters
 from ..transcripts.review import validate_intent
 from ..transcripts.summary import OUTCOME_LABELS, OUTCOMES
@@ -112,13 +110,8 @@ def transcript(conversation_id: str) -> Any:
 
 
 def _tickets_for(conversation_id: str) -> list[TicketView]:
-    """Tickets filed from this conversation (Ticket.conversation_id is Rasa's sender_id)."""
-    ctx = console()
-    with ctx.transcripts.console_engine.connect() as conn:
-        refs = conn.execute(
-            select(Ticket.reference).where(Ticket.conversation_id == conversation_id).order_by(Ticket.created_at)
-        ).scalars().all()
-    return [t for t in (ctx.tickets.get(r) for r in refs) if t is not None]
+    """Tickets filed from this conversation (a ticket's conversation_id is Rasa's sender_id)."""
+    return console().tickets.for_conversation(conversation_id)
 
 
 def _act(conversation_id: str, found: Any) -> str:

@@ -6,9 +6,8 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..tickets.db import database_url
-from ..tickets.paths import var_dir
-from ..transcripts.config import tracker_database_url
+from ..db.engine import database_url, tracker_database_url
+from ..db.paths import var_dir
 
 SECRET_KEY_FILE = "console_secret_key"
 
@@ -54,8 +53,8 @@ class ConsoleSettings:
     per_page: int = 50
     #: Seconds between conversation-index refreshes (each page load checks).
     refresh_interval: float = 2.0
-    #: Run alembic upgrade at start-up (idempotent).
-    migrate: bool = True
+    #: Refuse to start unless the schema is at head (the console never migrates: `loginhelp db upgrade` does).
+    check_schema: bool = True
 
     @classmethod
     def from_env(cls) -> "ConsoleSettings":

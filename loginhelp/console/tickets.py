@@ -5,9 +5,10 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
+from ..exports import json_array
 from ..tickets.errors import TicketNotFound
+from ..tickets.export import iter_tickets, tickets_csv
 from ..tickets.statuses import STATUSES, validate_status
-from ..transcripts.export import iter_tickets, json_array, tickets_csv
 from .context import console
 from .conversations import _int_arg, _stamp, download
 from .security import current_agent

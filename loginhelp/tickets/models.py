@@ -3,34 +3,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import (
-    JSON,
-    CheckConstraint,
-    Column,
-    ForeignKey,
-    Index,
-    Integer,
-    MetaData,
-    String,
-    Text,
-    func,
-)
-from sqlalchemy.orm import Mapped, declarative_base, relationship
+from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Index, Integer, String, Text, func
+from sqlalchemy.orm import Mapped, relationship
 
+from ..db.base import Base
+from ..db.timeutil import UTCDateTime, utcnow
 from .categories import GENERAL
 from .statuses import OPEN, STATUSES
-from .timeutil import UTCDateTime, utcnow
-
-#: Deterministic constraint names so migrations can refer to them on every backend.
-NAMING_CONVENTION = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-Base = declarative_base(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 
 _STATUS_SQL_LIST = ", ".join(f"'{s}'" for s in STATUSES)
 

@@ -12,12 +12,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from ..contact import contact_matches
+from ..db.timeutil import as_utc, utcnow
 from .draft import ScreenshotDraft, TicketDraft, merge_steps
 from .errors import ReferenceTaken, TicketNotFound
 from .models import Ticket, TicketScreenshot, TicketStatusChange
 from .references import new_reference, normalise_reference
 from .statuses import ACTIVE_STATUSES, OPEN, validate_status
-from .timeutil import as_utc, utcnow
 from .views import TicketView
 
 #: Who the history says made a change when the caller does not say.
@@ -241,6 +241,17 @@ class TicketRepository:
             stmt = select(Ticket).where(Ticket.reference == ref).options(*_WITH_CHILDREN)
             ticket = session.execute(stmt).scalar_one_or_none()
             return TicketView.from_model(ticket) if ticket else None
+
+    def for_conversation(self, conversation_id: str) -> builtins.list[TicketView]:
+        """Every ticket filed from this conversation (Rasa's sender_id), oldest first."""
+        stmt = (
+            select(Ticket)
+            .where(Ticket.conversation_id == conversation_id)
+            .order_by(Ticket.created_at, Ticket.id)
+            .options(*_WITH_CHILDREN)
+        )
+        with self._sessions() as session:
+            return [TicketView.from_model(t) for t in session.execute(stmt).scalars()]
 
     def find_open_for_contact(
         self, email: str | None = None, phone: str | None = None

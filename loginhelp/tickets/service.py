@@ -24,15 +24,16 @@ from typing import Any, Callable, TypeVar
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 
-from .db import make_engine, redact, upgrade
-from .db import database_url as default_database_url
+from ..db.engine import database_url as default_database_url
+from ..db.engine import make_engine, redact
+from ..db.migrate import SchemaBehind, check_schema
+from ..db.paths import spool_dir as default_spool_dir
+from ..db.timeutil import utcnow
 from .draft import TicketDraft
 from .errors import ReferenceTaken
-from .paths import spool_dir as default_spool_dir
 from .references import new_reference
 from .repository import ASSISTANT, MAX_REFERENCE_ATTEMPTS, TicketRepository
 from .spool import TicketSpool
-from .timeutil import utcnow
 from .views import TicketView
 
 log = logging.getLogger(__name__)
@@ -50,8 +51,12 @@ def _env_number(name: str, default: float) -> float:
 
 
 def is_database_unavailable(exc: BaseException) -> bool:
-    """True for failures that mean "database unreachable/unusable right now", not "bad data"."""
-    if isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)):
+    """True for failures that mean "database unreachable/unusable right now", not "bad data".
+
+    A schema behind the code counts: the ticket is spooled (the customer keeps
+    the reference) and stored by the first flush after ``loginhelp db upgrade``.
+    """
+    if isinstance(exc, (SchemaBehind, sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)):
         return True
     return isinstance(exc, sa_exc.DBAPIError) and bool(exc.connection_invalidated)
 
@@ -77,22 +82,24 @@ def _same_submission(existing: TicketView, draft: TicketDraft) -> bool:
 class TicketService:
     """Async ticket operations with a database-outage spool.
 
-    ``database_url`` defaults to :func:`loginhelp.tickets.db.database_url`
-    (resolved on first use); the engine is created lazily and the schema is
-    migrated to head once, on first use, unless ``migrate=False``.
+    ``database_url`` defaults to :func:`loginhelp.db.engine.database_url`
+    (resolved on first use); the engine is created lazily. The service never
+    migrates: on first use it checks that the schema is at head and raises
+    SchemaBehind ("run `loginhelp db upgrade`") until it is, unless
+    ``check_schema=False``.
     """
 
     def __init__(
         self,
         database_url: str | None = None,
         *,
-        migrate: bool = True,
+        check_schema: bool = True,
         spool_dir: Path | str | None = None,
         max_workers: int | None = None,
         retry_seconds: float | None = None,
     ) -> None:
         self._url = database_url
-        self._migrate = migrate
+        self._check_schema = check_schema
         self.spool = TicketSpool(spool_dir if spool_dir is not None else default_spool_dir())
         workers = max_workers or int(_env_number("LOGINHELP_DB_THREADS", 4))
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="loginhelp-db")
@@ -104,7 +111,7 @@ class TicketService:
         self._flush_lock = threading.Lock()
         self._engine: Engine | None = None
         self._repository: TicketRepository | None = None
-        self._migrated = False
+        self._schema_checked = False
         self._flush_not_before = 0.0
 
     # ------------------------------------------------------------ plumbing
@@ -116,14 +123,18 @@ class TicketService:
         return self._url
 
     def _repo(self) -> TicketRepository:
-        """Engine and schema on first use; retried on the next call if the database was down."""
+        """Engine and schema check on first use; retried on the next call if the database was down or behind."""
         with self._ready_lock:
             if self._repository is None:
                 self._engine = make_engine(self.database_url)
                 self._repository = TicketRepository(self._engine)
-            if self._migrate and not self._migrated:
-                upgrade(self.database_url)
-                self._migrated = True
+            if self._check_schema and not self._schema_checked:
+                try:
+                    check_schema(self._engine)
+                except SchemaBehind as exc:
+                    log.error("Tickets cannot be stored: %s", exc)
+                    raise
+                self._schema_checked = True
             return self._repository
 
     async def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from ..db.timeutil import as_utc
 from .draft import TicketDraft
-from .timeutil import as_utc
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Where the tracker store lives and what the assistant's config says about fallbacks and intents."""
+"""What the assistant's config says about fallbacks and intents (the tracker store's URL: loginhelp.db.engine)."""
 from __future__ import annotations
 
 from functools import lru_cache
@@ -7,16 +7,10 @@ from typing import Any
 
 import yaml
 
-from ..tickets.db import url_from_env
-from ..tickets.paths import REPO_ROOT
+from ..db.paths import REPO_ROOT
 
 #: config.yml's FallbackClassifier threshold when the file cannot be read.
 DEFAULT_FALLBACK_THRESHOLD = 0.55
-
-
-def tracker_database_url() -> str:
-    """``$TRACKER_DATABASE_URL``, else the SQLite file endpoints.yml points Rasa at (var/tracker.db)."""
-    return url_from_env("TRACKER_DATABASE_URL") or f"sqlite:///{REPO_ROOT / 'var' / 'tracker.db'}"
 
 
 def _load_yaml(path: Path) -> Any:

@@ -11,14 +11,15 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Sequence
 
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, create_engine, event, func, inspect, select
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, func, inspect, select
+from sqlalchemy.engine import Engine
 
-from ..sqlite import pragmas_on_connect
+from ..db.engine import make_engine
 
 log = logging.getLogger(__name__)
 
 #: Rasa's schema (rasa.core.tracker_store.SQLTrackerStore.SQLEvent); described here, created by Rasa.
+#: Its own MetaData on purpose: the table lives in Rasa's database, not in the one Alembic migrates.
 _metadata = MetaData()
 events = Table(
     "events",
@@ -48,18 +49,12 @@ class StoredEvent:
 
 
 #: The console never writes the tracker store; wait for Rasa's writes instead of failing.
-_read_only_sqlite = pragmas_on_connect("query_only=ON", "busy_timeout=5000")
+READ_ONLY_SQLITE_PRAGMAS: tuple[str, ...] = ("query_only=ON", "busy_timeout=5000")
 
 
 def make_tracker_engine(url: str) -> Engine:
-    backend = make_url(url).get_backend_name()
-    kwargs: dict[str, Any] = {"future": True}
-    if backend == "postgresql":
-        kwargs["pool_pre_ping"] = True
-    engine = create_engine(url, **kwargs)
-    if backend == "sqlite":
-        event.listen(engine, "connect", _read_only_sqlite)
-    return engine
+    """A read-only engine on Rasa's tracker store (the shared factory with the reader's SQLite pragmas)."""
+    return make_engine(url, sqlite_pragmas=READ_ONLY_SQLITE_PRAGMAS)
 
 
 def _parse(row: Any) -> StoredEvent:

@@ -1,13 +1,9 @@
-"""Exports: conversations and tickets as CSV or JSON, intent corrections as Rasa NLU training data."""
+"""Conversation exports (CSV) and intent corrections as Rasa NLU training data; tickets: loginhelp.tickets.export."""
 from __future__ import annotations
 
-import csv
-import io
-import json
 from typing import Any, Iterable, Iterator
 
-from ..tickets.repository import MAX_PAGE_SIZE, TicketRepository
-from ..tickets.views import TicketView
+from ..exports import csv_lines
 from .queries import ConversationRow
 from .review import Correction
 
@@ -15,36 +11,6 @@ CONVERSATION_COLUMNS = (
     "conversation_id", "channel", "started_at", "last_activity_at", "turns", "sessions", "branch", "outcome",
     "low_confidence_turns", "reviewed", "reviewed_by", "tags", "tickets", "first_message",
 )
-TICKET_COLUMNS = (
-    "reference", "status", "category", "channel", "conversation_id", "contact_email", "contact_phone", "device",
-    "browser_version", "description", "error_message", "steps_tried", "screenshots", "created_at", "updated_at",
-    "last_note",
-)
-
-
-def _cell(value: Any) -> str:
-    """A CSV cell a spreadsheet will not run: customer text starting with = + - @ is quoted with '."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    text = str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
-
-
-def _csv_lines(header: Iterable[str], rows: Iterable[Iterable[Any]]) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(list(header))
-    for row in rows:
-        writer.writerow([_cell(v) for v in row])
-        if buffer.tell() > 64_000:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
 
 
 def conversations_csv(rows: Iterable[ConversationRow]) -> Iterator[str]:
@@ -54,36 +20,7 @@ def conversations_csv(rows: Iterable[ConversationRow]) -> Iterator[str]:
         d["tickets"] = ";".join(f"{t['reference']} ({t['status']})" for t in d["tickets"])
         return [d[c] for c in CONVERSATION_COLUMNS]
 
-    return _csv_lines(CONVERSATION_COLUMNS, (flat(r) for r in rows))
-
-
-def json_array(items: Iterable[dict[str, Any]]) -> Iterator[str]:
-    """A JSON array streamed item by item (exports of 10,000s of rows stay small in memory)."""
-    yield "["
-    for i, item in enumerate(items):
-        yield ("," if i else "") + "\n  " + json.dumps(item, ensure_ascii=False)
-    yield "\n]\n"
-
-
-def iter_tickets(repo: TicketRepository, status: str | None = None) -> Iterator[TicketView]:
-    offset = 0
-    while True:
-        batch = repo.list(status=status, limit=MAX_PAGE_SIZE, offset=offset)
-        yield from batch
-        if len(batch) < MAX_PAGE_SIZE:
-            return
-        offset += MAX_PAGE_SIZE
-
-
-def tickets_csv(items: Iterable[TicketView]) -> Iterator[str]:
-    def flat(t: TicketView) -> list[Any]:
-        d = t.to_dict()
-        d["steps_tried"] = "; ".join(d["steps_tried"])
-        d["screenshots"] = "; ".join(s["location"] for s in d["screenshots"])
-        d["last_note"] = next((h["note"] for h in reversed(d["history"]) if h["note"]), None)
-        return [d[c] for c in TICKET_COLUMNS]
-
-    return _csv_lines(TICKET_COLUMNS, (flat(t) for t in items))
+    return csv_lines(CONVERSATION_COLUMNS, (flat(r) for r in rows))
 
 
 def nlu_yaml(corrections: Iterable[Correction]) -> str:

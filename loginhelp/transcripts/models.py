@@ -19,7 +19,6 @@ from sqlalchemy import (
     Float,
     Index,
     Integer,
-    MetaData,
     String,
     Table,
     Text,
@@ -28,10 +27,8 @@ from sqlalchemy import (
     table,
 )
 
-from ..tickets.models import NAMING_CONVENTION
-from ..tickets.timeutil import UTCDateTime
-
-metadata = MetaData(naming_convention=NAMING_CONVENTION)
+from ..db.base import metadata
+from ..db.timeutil import UTCDateTime
 
 conversation_summaries = Table(
     "conversation_summaries",
@@ -129,4 +126,16 @@ intent_corrections = Table(
 )
 Index("ix_intent_corrections_correct_intent", intent_corrections.c.correct_intent)
 
-CONSOLE_TABLES: tuple[str, ...] = tuple(metadata.tables) + ("conversation_search",)
+#: The tables of this module (the shared MetaData also holds the tickets' and agents' tables).
+CONSOLE_TABLES: tuple[str, ...] = tuple(
+    t.name
+    for t in (
+        conversation_summaries,
+        conversation_intents,
+        transcript_index_state,
+        conversation_reviews,
+        conversation_tags,
+        conversation_notes,
+        intent_corrections,
+    )
+) + ("conversation_search",)

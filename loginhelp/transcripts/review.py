@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from ..security.secrets import redact
-from ..tickets.timeutil import utcnow
+from ..db.timeutil import utcnow
 from .models import conversation_notes, conversation_reviews, conversation_tags, intent_corrections
 from .queries import normalise_tag
 

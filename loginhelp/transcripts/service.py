@@ -9,8 +9,8 @@ from typing import Iterator
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..tickets.db import make_engine
-from .config import fallback_threshold, tracker_database_url
+from ..db.engine import make_engine, tracker_database_url
+from .config import fallback_threshold
 from .events import TrackerReader, make_tracker_engine
 from .indexer import IndexResult, TranscriptIndexer
 from .queries import ConversationFilters, ConversationPage, ConversationQuery, ConversationRow

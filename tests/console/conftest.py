@@ -23,12 +23,13 @@ from loginhelp.agents import passwords
 from loginhelp.agents.repository import AgentRepository
 from loginhelp.console import create_app
 from loginhelp.console.settings import ConsoleSettings
-from loginhelp.tickets.db import make_engine, upgrade
+from loginhelp.db.engine import make_engine
 from loginhelp.tickets.repository import TicketRepository
 from loginhelp.transcripts.events import events
 from loginhelp.transcripts.service import TranscriptService
 from loginhelp.transcripts.synthetic import ConversationWriter, write_rows
 
+from ..fixtures_db import migrate
 from .helpers import ADMIN_EMAIL, AGENT_EMAIL, DEFAULT_TEST_POSTGRES_URL, PASSWORD, sign_in
 
 
@@ -97,7 +98,7 @@ def postgres() -> Iterator[PostgresServer]:
 @pytest.fixture(scope="session")
 def _pg_console_url(postgres: PostgresServer) -> str:
     url = postgres.create_database()
-    upgrade(url)
+    migrate(url)
     engine = make_engine(url)
     try:
         events.create(engine, checkfirst=True)
@@ -129,7 +130,7 @@ class Backend:
 def sqlite_backend(tmp_path: Path) -> Backend:
     console_url = f"sqlite:///{tmp_path / 'loginhelp.db'}"
     tracker_url = f"sqlite:///{tmp_path / 'tracker.db'}"
-    upgrade(console_url)
+    migrate(console_url)
     engine = make_engine(tracker_url)
     try:
         events.create(engine, checkfirst=True)
@@ -195,7 +196,6 @@ def app(backend: Backend) -> Iterator[Flask]:
         database_url=backend.console_url,
         tracker_url=backend.tracker_url,
         secret_key="test-secret-key-" + secrets.token_hex(8),
-        migrate=False,
         refresh_interval=0,
     )
     flask_app = create_app(settings)

@@ -12,7 +12,8 @@ from werkzeug.serving import make_server
 from loginhelp.agents.repository import AgentRepository
 from loginhelp.console import create_app
 from loginhelp.console.settings import ConsoleSettings
-from loginhelp.tickets.db import make_engine, upgrade
+from loginhelp.db.engine import make_engine
+from loginhelp.db.migrate import upgrade
 from loginhelp.tickets.repository import TicketRepository
 from loginhelp.transcripts.events import events
 from loginhelp.transcripts.synthetic import ConversationWriter, write_rows

@@ -193,7 +193,7 @@ def test_late_commit_is_picked_up(service: TranscriptService, write: Callable[..
 
 
 def test_missing_tracker_table_is_an_empty_list(tmp_path) -> None:
-    from loginhelp.tickets.db import upgrade
+    from loginhelp.db.migrate import upgrade
 
     console = f"sqlite:///{tmp_path / 'c.db'}"
     upgrade(console)
@@ -206,7 +206,7 @@ def test_missing_tracker_table_is_an_empty_list(tmp_path) -> None:
 
 
 def test_unreadable_tracker_keeps_the_stale_index(tmp_path) -> None:
-    from loginhelp.tickets.db import upgrade
+    from loginhelp.db.migrate import upgrade
 
     console = f"sqlite:///{tmp_path / 'c.db'}"
     upgrade(console)

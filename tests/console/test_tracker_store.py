@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import QueuePool
 
-from loginhelp.tickets.paths import REPO_ROOT
+from loginhelp.db.paths import REPO_ROOT
 
 from .secrets_fixtures import SECRETS, SECRET_MESSAGES
 

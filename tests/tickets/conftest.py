@@ -6,7 +6,7 @@ from typing import Any, Callable, Iterator
 import pytest
 from sqlalchemy.engine import Engine
 
-from loginhelp.tickets.db import make_engine
+from loginhelp.db.engine import make_engine
 from loginhelp.tickets.draft import ScreenshotDraft, TicketDraft
 from loginhelp.tickets.repository import TicketRepository
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import inspect
 
 from loginhelp.cli import build_parser, main
-from loginhelp.tickets.db import make_engine
+from loginhelp.db.engine import make_engine
 from loginhelp.tickets.draft import TicketDraft
 from loginhelp.tickets.repository import TicketRepository
 from loginhelp.tickets.service import TicketService

@@ -11,7 +11,9 @@ import pytest
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import func, select
 
-from loginhelp.tickets.db import make_engine
+from loginhelp.cli import main
+from loginhelp.db.engine import make_engine
+from loginhelp.db.migrate import SchemaBehind
 from loginhelp.tickets.draft import TicketDraft
 from loginhelp.tickets.models import Ticket
 from loginhelp.tickets.references import is_valid_reference
@@ -257,21 +259,33 @@ async def test_create_with_reference_already_stored_is_idempotent(make_draft, se
     assert _ticket_count(database_url) == 1
 
 
-async def test_service_migrates_a_fresh_database_once(make_draft, tmp_path: Path, spool_dir: Path) -> None:
+async def test_service_refuses_an_unmigrated_database_until_db_upgrade(
+    make_draft, tmp_path: Path, spool_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The service never migrates: reads fail with the fix, a new ticket waits in the spool."""
     url = f"sqlite:///{tmp_path / 'fresh.db'}"
     async with TicketService(url, spool_dir=spool_dir) as svc:
+        with pytest.raises(SchemaBehind, match=r"the database schema is behind: run `loginhelp db upgrade`"):
+            await svc.get("LH-ABCDEF")
+        spooled = await svc.create(make_draft())
+        assert not spooled.stored and len(spool_dir_files(spool_dir)) == 1
+    assert main(["--database-url", url, "db", "upgrade"]) == 0
+    async with TicketService(url, spool_dir=spool_dir) as svc:
+        assert await svc.flush_spool() == 1
+        assert [t.reference for t in await svc.list()] == [spooled.reference]
         result = await svc.create(make_draft())
         assert result.stored
-        assert (await svc.get(result.reference)) is not None
-    async with TicketService(url, spool_dir=spool_dir) as svc:  # re-running the migration is harmless
-        assert len(await svc.list()) == 1
 
 
-async def test_service_without_migrate_leaves_schema_alone(tmp_path: Path, spool_dir: Path) -> None:
+async def test_service_without_schema_check_leaves_schema_alone(tmp_path: Path, spool_dir: Path) -> None:
     url = f"sqlite:///{tmp_path / 'empty.db'}"
-    async with TicketService(url, migrate=False, spool_dir=spool_dir) as svc:
+    async with TicketService(url, check_schema=False, spool_dir=spool_dir) as svc:
         with pytest.raises(sa_exc.OperationalError, match="no such table"):
             await svc.get("LH-ABCDEF")
+
+
+def spool_dir_files(spool_dir: Path) -> list[Path]:
+    return list(spool_dir.glob("*.json"))
 
 
 async def test_default_locations_come_from_environment(

@@ -1,61 +1,26 @@
-"""``loginhelp`` command line: database migrations and ticket administration for support staff.
-
-Each command group registers itself with ``register_<group>(subparsers)`` and
-sets a handler via ``set_defaults(handler=...)``; add new groups to
-COMMAND_GROUPS. Handlers return the process exit code and raise CommandError
-for problems the user can fix, which main() prints without a traceback.
-"""
+"""``loginhelp tickets ...``: list, show and change tickets, store spooled ones (support staff's shell tools)."""
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import sys
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Callable, Iterator, Sequence, TextIO
+from typing import Iterator, Sequence, TextIO
 
-from sqlalchemy import exc as sa_exc
-
-from .agents.cli import register_agents
-from .tickets.db import database_url as default_database_url
-from .tickets.db import make_engine, redact, upgrade
-from .tickets.errors import TicketNotFound
-from .tickets.references import normalise_reference
-from .tickets.repository import TicketRepository
-from .tickets.service import TicketService
-from .tickets.statuses import STATUSES
-from .tickets.views import TicketView
-from .transcripts.cli import register_transcripts
-
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_USAGE = 2
-
-
-class CommandError(Exception):
-    """A problem to report in one line on stderr (no traceback)."""
-
-    def __init__(self, message: str, exit_code: int = EXIT_FAILURE) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
-
-
-# ------------------------------------------------------------------ helpers
-
-
-def _url(args: argparse.Namespace) -> str:
-    return args.database_url or default_database_url()
+from ..tickets.errors import TicketNotFound
+from ..tickets.references import normalise_reference
+from ..tickets.repository import TicketRepository
+from ..tickets.service import TicketService
+from ..tickets.statuses import STATUSES
+from ..tickets.views import TicketView
+from .common import EXIT_OK, EXIT_USAGE, CommandError, database_url, open_engine, print_json
 
 
 @contextmanager
 def _repository(args: argparse.Namespace) -> Iterator[TicketRepository]:
-    """A repository whose connections are released when the command ends."""
-    engine = make_engine(_url(args))
-    try:
+    """A repository on a database at the current schema, released when the command ends."""
+    with open_engine(args) as engine:
         yield TicketRepository(engine)
-    finally:
-        engine.dispose()
 
 
 def _reference(text: str) -> str:
@@ -66,11 +31,6 @@ def _reference(text: str) -> str:
             EXIT_USAGE,
         )
     return ref
-
-
-def _print_json(data: object, out: TextIO) -> None:
-    json.dump(data, out, indent=2, ensure_ascii=False)
-    out.write("\n")
 
 
 def _when(moment: datetime) -> str:
@@ -143,16 +103,6 @@ def _print_ticket(t: TicketView, out: TextIO) -> None:
         out.write(f"  {_when(h.changed_at)}  {change}  by {h.changed_by}{note}\n")
 
 
-# ----------------------------------------------------------------- handlers
-
-
-def cmd_db_upgrade(args: argparse.Namespace, out: TextIO) -> int:
-    url = _url(args)
-    upgrade(url, args.revision)
-    out.write(f"Database {redact(url)} is at revision {args.revision}.\n")
-    return EXIT_OK
-
-
 def cmd_tickets_list(args: argparse.Namespace, out: TextIO) -> int:
     try:
         with _repository(args) as repo:
@@ -160,7 +110,7 @@ def cmd_tickets_list(args: argparse.Namespace, out: TextIO) -> int:
     except ValueError as exc:
         raise CommandError(str(exc), EXIT_USAGE) from None
     if args.json:
-        _print_json([t.to_dict() for t in tickets], out)
+        print_json([t.to_dict() for t in tickets], out)
     else:
         _print_table(tickets, out)
     return EXIT_OK
@@ -173,7 +123,7 @@ def cmd_tickets_show(args: argparse.Namespace, out: TextIO) -> int:
     if ticket is None:
         raise CommandError(f"No ticket with reference {ref}.")
     if args.json:
-        _print_json(ticket.to_dict(), out)
+        print_json(ticket.to_dict(), out)
     else:
         _print_ticket(ticket, out)
     return EXIT_OK
@@ -193,24 +143,16 @@ def cmd_tickets_set_status(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_tickets_flush_spool(args: argparse.Namespace, out: TextIO) -> int:
+    with open_engine(args):  # refuse a database that is behind even when the spool is empty
+        pass
+
     async def flush() -> int:
-        async with TicketService(_url(args), spool_dir=args.spool_dir) as service:
+        async with TicketService(database_url(args), spool_dir=args.spool_dir) as service:
             return await service.flush_spool()
 
     count = asyncio.run(flush())
     out.write(f"Stored {count} spooled ticket(s).\n")
     return EXIT_OK
-
-
-# ------------------------------------------------------------------- parser
-
-
-def register_db(commands: argparse._SubParsersAction) -> None:
-    db = commands.add_parser("db", help="database schema")
-    sub = db.add_subparsers(dest="action", required=True, metavar="ACTION")
-    up = sub.add_parser("upgrade", help="apply migrations (alembic upgrade)")
-    up.add_argument("--revision", default="head", help="target revision (default: head)")
-    up.set_defaults(handler=cmd_db_upgrade)
 
 
 def register_tickets(commands: argparse._SubParsersAction) -> None:
@@ -239,55 +181,3 @@ def register_tickets(commands: argparse._SubParsersAction) -> None:
     flush = sub.add_parser("flush-spool", help="store tickets spooled while the database was down")
     flush.add_argument("--spool-dir", help="spool directory (default: $LOGINHELP_SPOOL_DIR or <var>/spool/tickets)")
     flush.set_defaults(handler=cmd_tickets_flush_spool)
-
-
-#: Command groups in --help order.
-COMMAND_GROUPS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
-    register_db,
-    register_tickets,
-    register_agents,
-    register_transcripts,
-)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="loginhelp", description="CoinEx login-help assistant tools")
-    parser.add_argument(
-        "--database-url",
-        help="SQLAlchemy URL (default: $DATABASE_URL, else a SQLite file in the var directory)",
-    )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for register in COMMAND_GROUPS:
-        register(commands)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Console entry point; returns the exit code (0 ok, 1 failure, 2 bad input)."""
-    args = build_parser().parse_args(argv)
-    try:
-        return args.handler(args, sys.stdout)
-    except CommandError as exc:
-        print(f"loginhelp: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except sa_exc.SQLAlchemyError as exc:
-        print(f"loginhelp: {_database_problem(args, exc)}", file=sys.stderr)
-        return EXIT_FAILURE
-    except KeyboardInterrupt:
-        return 130
-
-
-def _database_problem(args: argparse.Namespace, exc: Exception) -> str:
-    """One readable line for a database failure (no traceback, no password)."""
-    url = redact(args.database_url or default_database_url())
-    detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-    first = detail[0] if detail else exc.__class__.__name__
-    if "no such table" in first or ("relation" in first and "does not exist" in first):
-        return f"The database {url} has no ticket tables yet; run `loginhelp db upgrade`. ({first})"
-    if isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)):
-        return f"Cannot reach the database {url}: {first}"
-    return f"Database error on {url}: {first}"
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -9,8 +9,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
-from loginhelp.tickets.db import database_url, make_engine
-from loginhelp.tickets.models import Base
+from loginhelp.db.engine import database_url, make_engine
+from loginhelp.db.schema import all_metadata, is_managed_table
 
 config = context.config
 
@@ -19,7 +19,13 @@ config = context.config
 if config.config_file_name is not None:
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
-target_metadata = Base.metadata
+#: Every table of every package (tickets, agents, the console's transcript index and reviews).
+target_metadata = all_metadata()
+
+
+def _include_name(name: str | None, type_: str, _parents: dict) -> bool:
+    """Leave alone the tables the models do not describe (full-text search, Rasa's events)."""
+    return type_ != "table" or name is None or is_managed_table(name)
 
 #: Arbitrary constant: serialises concurrent upgrades (several action-server workers starting at once).
 _PG_MIGRATION_LOCK_ID = 0x4C48_7469  # "LHti"
@@ -42,6 +48,7 @@ def run_migrations_offline() -> None:
         target_metadata=target_metadata,
         literal_binds=True,
         dialect_opts={"paramstyle": "named"},
+        include_name=_include_name,
         render_as_batch=make_url(url).get_backend_name() == "sqlite",
     )
     with context.begin_transaction():
@@ -59,6 +66,7 @@ def run_migrations_online() -> None:
                 # SQLite cannot ALTER most things; batch mode rebuilds tables instead.
                 render_as_batch=connection.dialect.name == "sqlite",
                 compare_type=True,
+                include_name=_include_name,
             )
             with context.begin_transaction():
                 if connection.dialect.name == "postgresql":

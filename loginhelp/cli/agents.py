@@ -3,33 +3,13 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import json
 import sys
-from contextlib import contextmanager
-from typing import Iterator, NoReturn, TextIO
+from typing import TextIO
 
-from ..tickets.db import database_url, make_engine, upgrade
-from .models import ROLES
-from .repository import AgentExists, AgentNotFound, AgentRepository, LastAdminError
-from .signin import SignInGuard
-
-
-def _fail(message: str, usage: bool = False) -> NoReturn:
-    from ..cli import EXIT_FAILURE, EXIT_USAGE, CommandError  # late: cli imports this module
-
-    raise CommandError(message, EXIT_USAGE if usage else EXIT_FAILURE)
-
-
-@contextmanager
-def _engine(args: argparse.Namespace) -> Iterator:
-    """The console database, migrated first so ``agents add`` works on a fresh install."""
-    url = args.database_url or database_url()
-    upgrade(url)
-    engine = make_engine(url)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
+from ..agents.models import ROLES
+from ..agents.repository import AgentExists, AgentNotFound, AgentRepository, LastAdminError
+from ..agents.signin import SignInGuard
+from .common import EXIT_OK, fail, open_engine, print_json
 
 
 def _read_password(args: argparse.Namespace) -> str:
@@ -37,43 +17,42 @@ def _read_password(args: argparse.Namespace) -> str:
         line = sys.stdin.readline()
         return line[:-1] if line.endswith("\n") else line
     if not sys.stdin.isatty():
-        _fail("no terminal to ask for the password; pipe it with --password-stdin", usage=True)
+        raise fail("no terminal to ask for the password; pipe it with --password-stdin", usage=True)
     first = getpass.getpass("Password (at least 12 characters): ")
     if getpass.getpass("Repeat the password: ") != first:
-        _fail("the passwords differ", usage=True)
+        raise fail("the passwords differ", usage=True)
     return first
 
 
 def cmd_add(args: argparse.Namespace, out: TextIO) -> int:
     password = _read_password(args)
-    with _engine(args) as engine:
+    with open_engine(args) as engine:
         try:
             agent = AgentRepository(engine).add(args.email, password, args.role)
         except AgentExists as exc:
-            _fail(str(exc))
+            raise fail(str(exc))
         except ValueError as exc:
-            _fail(str(exc), usage=True)
+            raise fail(str(exc), usage=True)
     out.write(f"Added {agent.role} {agent.email}. They can sign in to the agent console now.\n")
-    return 0
+    return EXIT_OK
 
 
 def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
-    with _engine(args) as engine:
+    with open_engine(args) as engine:
         found = AgentRepository(engine).list()
     if args.json:
-        json.dump([a.to_dict() for a in found], out, indent=2)
-        out.write("\n")
-        return 0
+        print_json([a.to_dict() for a in found], out, ensure_ascii=True)
+        return EXIT_OK
     if not found:
         out.write("No agents. Add one with: loginhelp agents add EMAIL --role admin\n")
     for a in found:
         last = a.last_sign_in_at.strftime("%Y-%m-%d %H:%M UTC") if a.last_sign_in_at else "never"
         out.write(f"{a.email:40} {a.role:6} {'active' if a.active else 'disabled':8} last sign-in {last}\n")
-    return 0
+    return EXIT_OK
 
 
 def _change(args: argparse.Namespace, out: TextIO, **change: object) -> int:
-    with _engine(args) as engine:
+    with open_engine(args) as engine:
         repo = AgentRepository(engine)
         try:
             if "role" in change:
@@ -83,12 +62,12 @@ def _change(args: argparse.Namespace, out: TextIO, **change: object) -> int:
             else:
                 agent = repo.set_password(args.email, str(change["password"]))
         except (AgentNotFound, LastAdminError) as exc:
-            _fail(str(exc))
+            raise fail(str(exc))
         except ValueError as exc:
-            _fail(str(exc), usage=True)
+            raise fail(str(exc), usage=True)
     state = "active" if agent.active else "disabled"
     out.write(f"{agent.email} is now {agent.role}, {state}.\n")
-    return 0
+    return EXIT_OK
 
 
 def cmd_set_role(args: argparse.Namespace, out: TextIO) -> int:
@@ -108,17 +87,16 @@ def cmd_set_password(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_sign_ins(args: argparse.Namespace, out: TextIO) -> int:
-    with _engine(args) as engine:
+    with open_engine(args) as engine:
         attempts = SignInGuard(engine).recent(limit=args.limit, email=args.email)
     if args.json:
-        json.dump([a.to_dict() for a in attempts], out, indent=2)
-        out.write("\n")
-        return 0
+        print_json([a.to_dict() for a in attempts], out, ensure_ascii=True)
+        return EXIT_OK
     for a in attempts:
         out.write(f"{a.attempted_at:%Y-%m-%d %H:%M:%S} {a.email:40} {a.ip:16} {a.reason}\n")
     if not attempts:
         out.write("No sign-in attempts.\n")
-    return 0
+    return EXIT_OK
 
 
 def register_agents(commands: argparse._SubParsersAction) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-#: Repository root when running from a checkout (loginhelp/tickets/paths.py -> repo).
+#: Repository root when running from a checkout (loginhelp/db/paths.py -> repo).
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 

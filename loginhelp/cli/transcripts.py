@@ -5,37 +5,34 @@ import argparse
 import json
 import sys
 from contextlib import contextmanager
-from typing import Iterable, Iterator, NoReturn, TextIO
+from typing import Iterable, Iterator, TextIO
 
-from ..tickets.db import database_url, upgrade
+from ..db.engine import tracker_database_url
+from ..exports import json_array
+from ..tickets.export import iter_tickets, tickets_csv
 from ..tickets.repository import TicketRepository
-from .config import tracker_database_url
-from .export import conversations_csv, iter_tickets, json_array, nlu_yaml, tickets_csv
-from .queries import ConversationFilters
-from .service import TranscriptService
-from .summary import OUTCOMES
-from .transcript import Transcript, iso
-
-
-def _fail(message: str) -> NoReturn:
-    from ..cli import EXIT_USAGE, CommandError  # late: cli imports this module
-
-    raise CommandError(message, EXIT_USAGE)
+from ..transcripts.events import make_tracker_engine
+from ..transcripts.export import conversations_csv, nlu_yaml
+from ..transcripts.queries import ConversationFilters
+from ..transcripts.service import TranscriptService
+from ..transcripts.summary import OUTCOMES
+from ..transcripts.transcript import Transcript, iso
+from .common import EXIT_OK, CommandError, fail, open_engine, print_json
 
 
 @contextmanager
 def _service(args: argparse.Namespace, refresh: bool = True) -> Iterator[TranscriptService]:
-    url = args.database_url or database_url()
-    upgrade(url)
-    service = TranscriptService.from_urls(url, args.tracker_url or tracker_database_url())
-    try:
-        if refresh:
-            service.refresh(force=True)
-            if service.last_error:
-                print(f"loginhelp: warning: {service.last_error}", file=sys.stderr)
-        yield service
-    finally:
-        service.dispose()
+    """The transcript service on the console database (at the current schema) and the tracker store."""
+    with open_engine(args) as console_engine:
+        service = TranscriptService(console_engine, make_tracker_engine(args.tracker_url or tracker_database_url()))
+        try:
+            if refresh:
+                service.refresh(force=True)
+                if service.last_error:
+                    print(f"loginhelp: warning: {service.last_error}", file=sys.stderr)
+            yield service
+        finally:
+            service.dispose()
 
 
 def _filters(args: argparse.Namespace) -> ConversationFilters:
@@ -46,7 +43,7 @@ def _filters(args: argparse.Namespace) -> ConversationFilters:
     }
     filters, errors = ConversationFilters.from_mapping(raw)
     if errors:
-        _fail("; ".join(errors))
+        raise fail("; ".join(errors), usage=True)
     return filters
 
 
@@ -68,12 +65,12 @@ def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
     with _service(args) as service:
         page = service.query.page(_filters(args), args.page, args.limit)
     if args.json:
-        json.dump({"total": page.total, "page": page.page, "conversations": [r.to_dict() for r in page.rows]}, out, indent=2)
-        out.write("\n")
-        return 0
+        print_json({"total": page.total, "page": page.page, "conversations": [r.to_dict() for r in page.rows]}, out,
+                   ensure_ascii=True)
+        return EXIT_OK
     if not page.rows:
         out.write("No conversations.\n")
-        return 0
+        return EXIT_OK
     for r in page.rows:
         d = r.to_dict()
         flags = ("reviewed " if r.reviewed else "") + " ".join(f"#{t}" for t in r.tags)
@@ -83,7 +80,7 @@ def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
             f"{r.branch or '-':16} {r.outcome:9} low:{r.low_confidence_turns} {refs} {flags}".rstrip() + "\n"
         )
     out.write(f"-- {len(page.rows)} of {page.total} (page {page.page} of {page.pages})\n")
-    return 0
+    return EXIT_OK
 
 
 def _print_transcript(t: Transcript, out: TextIO) -> None:
@@ -113,17 +110,14 @@ def cmd_show(args: argparse.Namespace, out: TextIO) -> int:
         transcript = service.transcript(args.conversation_id)
         summary = service.summary(args.conversation_id)
     if transcript is None:
-        from ..cli import CommandError
-
         raise CommandError(f"No conversation {args.conversation_id!r} in the tracker store.")
     if args.json:
-        json.dump({"summary": summary.to_dict() if summary else None, **transcript.to_dict()}, out, indent=2, ensure_ascii=False)
-        out.write("\n")
+        print_json({"summary": summary.to_dict() if summary else None, **transcript.to_dict()}, out)
     else:
         if summary:
             out.write(f"Outcome: {summary.outcome_label}; branch: {summary.branch or '-'}; channel: {summary.channel or '-'}\n")
         _print_transcript(transcript, out)
-    return 0
+    return EXIT_OK
 
 
 def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
@@ -141,7 +135,7 @@ def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
                     yield item
 
             _write(json_array(items()), target)
-    return 0
+    return EXIT_OK
 
 
 def cmd_export_tickets(args: argparse.Namespace, out: TextIO) -> int:
@@ -150,14 +144,14 @@ def cmd_export_tickets(args: argparse.Namespace, out: TextIO) -> int:
             items = iter_tickets(TicketRepository(service.console_engine), args.status)
             _write(tickets_csv(items) if args.format == "csv" else json_array(t.to_dict() for t in items), target)
         except ValueError as exc:
-            _fail(str(exc))
-    return 0
+            raise fail(str(exc), usage=True)
+    return EXIT_OK
 
 
 def cmd_corrections(args: argparse.Namespace, out: TextIO) -> int:
     with _service(args, refresh=False) as service, _output(args, out) as target:
         target.write(nlu_yaml(service.reviews.corrections()))
-    return 0
+    return EXIT_OK
 
 
 def cmd_index(args: argparse.Namespace, out: TextIO) -> int:
@@ -165,7 +159,7 @@ def cmd_index(args: argparse.Namespace, out: TextIO) -> int:
         result = service.indexer.rebuild() if args.rebuild else service.indexer.refresh()
     verb = "Rebuilt" if result.rebuilt else "Updated"
     out.write(f"{verb} {result.conversations} conversation(s); index covers tracker events up to id {result.stable_id}.\n")
-    return 0
+    return EXIT_OK
 
 
 def _add_filters(p: argparse.ArgumentParser) -> None:

@@ -1,0 +1,1 @@
+"""Alembic migrations for every table (run via ``loginhelp db upgrade``; see loginhelp.db.migrate)."""
