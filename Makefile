@@ -9,7 +9,7 @@ RASA        := $(VENV)/bin/rasa
 INSTALLED   := $(VENV)/.installed
 SPACY_META  := build/spacy/loginhelp_en/meta.json
 SPACY_SRC   := $(wildcard spacy_pipeline/*.yml) loginhelp/nlp/spacy_pipeline.py
-TRAIN_SRC   := config.yml domain.yml loginhelp/nlu/concepts.yml $(shell find data -name '*.yml' 2>/dev/null)
+TRAIN_SRC   := config.yml domain.yml $(wildcard loginhelp/nlu/*.yml loginhelp/nlu/*.py) $(shell find data -name '*.yml' 2>/dev/null)
 MODEL       := models/loginhelp.tar.gz
 WEB_DEPS    := web/node_modules/.package-lock.json
 

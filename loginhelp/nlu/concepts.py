@@ -40,10 +40,12 @@ class Concepts:
 
     def __init__(self, lexicon: Dict[str, Iterable[object]]) -> None:
         self.patterns: Dict[str, Pattern[str]] = {}
+        self.phrases: Dict[str, List[str]] = {}
         for name, phrases in lexicon.items():
             folded = sorted({fold(str(p)).strip() for p in phrases if str(p).strip()}, key=len, reverse=True)
             if not folded:
                 raise ValueError(f"concept {name!r} lists no phrases")
+            self.phrases[str(name)] = folded
             alternatives = "|".join(re.escape(p) for p in folded)
             self.patterns[str(name)] = re.compile(rf"(?<![\w'])(?:{alternatives})(?![\w'])")
 

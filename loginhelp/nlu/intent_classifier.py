@@ -15,6 +15,9 @@ to that baseline is what the baseline cannot learn from the examples alone:
   share features with them.
 
 Character n-grams of the raw text keep it robust to typos the lemma table lacks.
+Training adds variants of the examples (loginhelp/nlu/augment.py): other phrases
+of the concepts they mention, a typo, a word left out, read by the same spaCy
+pipeline (the component takes it from SpacyNLP, as SpacyEntityExtractor does).
 The vectorisers, the model and the lexicon it was trained with are stored with
 skops, like Rasa's own LogisticRegressionClassifier, and loaded only if they
 hold trusted types: a trained model reads messages with its own lexicon, and an
@@ -34,11 +37,14 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.constants import SPACY_DOCS
-from rasa.nlu.utils.spacy_utils import SpacyNLP
+from rasa.nlu.utils.spacy_utils import SpacyModel, SpacyNLP
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from loginhelp.nlu import augment as augment_module
+from loginhelp.nlu import concepts as concepts_module
+from loginhelp.nlu.augment import Augmentation, augment
 from loginhelp.nlu.concepts import LEXICON, Concepts, read_lexicon
 
 log = logging.getLogger(__name__)
@@ -75,7 +81,8 @@ def words_view(doc: Any, concepts: Concepts) -> str:
     return f"{squeezed} {shapes} {tags}"
 
 
-@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True,
+                          model_from="SpacyNLP")
 class ConceptIntentClassifier(GraphComponent):
     """Logistic regression over TF-IDF of the words view and of character n-grams."""
 
@@ -95,6 +102,9 @@ class ConceptIntentClassifier(GraphComponent):
             # Every intent weighs the same in training, however many examples it
             # has: rare intents (support_wait_time) are not drowned by big ones.
             "class_weight": "balanced",
+            # Variants of each example made at training time (loginhelp/nlu/augment.py):
+            # other phrases of the concepts it mentions, a typo, a word left out.
+            "augment": {"concept_swaps": 2, "typos": 1, "word_drops": 1},
         }
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
@@ -113,9 +123,12 @@ class ConceptIntentClassifier(GraphComponent):
 
     @classmethod
     def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
-        """The lexicon's content: Rasa's training cache must not reuse a model trained with another."""
+        """The lexicon and the code that reads it: Rasa's training cache must not reuse a model built otherwise."""
         lexicon = read_lexicon(cls._lexicon_path({**cls.get_default_config(), **config}))
-        return hashlib.sha256(json.dumps(lexicon, sort_keys=True).encode("utf-8")).hexdigest()
+        digest = hashlib.sha256(json.dumps(lexicon, sort_keys=True).encode("utf-8"))
+        for module in (__file__, augment_module.__file__, concepts_module.__file__):
+            digest.update(Path(module).read_bytes())
+        return digest.hexdigest()
 
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
@@ -124,26 +137,26 @@ class ConceptIntentClassifier(GraphComponent):
 
     # -- features ------------------------------------------------------------------
 
-    def _views(self, messages: List[Message]) -> Tuple[List[str], List[str]]:
-        words, chars = [], []
-        for message in messages:
-            doc = message.get(SPACY_DOCS[TEXT])
-            text = message.get(TEXT) or ""
-            words.append(words_view(doc, self.concepts) if doc is not None else text.lower())
-            chars.append(text.lower())
-        return words, chars
+    def _views(self, texts: List[str], docs: List[Any]) -> Tuple[List[str], List[str]]:
+        words = [words_view(doc, self.concepts) if doc is not None else text.lower()
+                 for text, doc in zip(texts, docs)]
+        return words, [text.lower() for text in texts]
 
-    def _features(self, messages: List[Message]) -> Any:
+    def _features(self, texts: List[str], docs: List[Any]) -> Any:
         import scipy.sparse
 
-        words, chars = self._views(messages)
+        words, chars = self._views(texts, docs)
         return scipy.sparse.hstack(
             [self.parts["words"].transform(words), self.parts["chars"].transform(chars)]
         ).tocsr()
 
     # -- training ------------------------------------------------------------------
 
-    def train(self, training_data: TrainingData) -> Resource:
+    @staticmethod
+    def _texts_and_docs(messages: List[Message]) -> Tuple[List[str], List[Any]]:
+        return [m.get(TEXT) or "" for m in messages], [m.get(SPACY_DOCS[TEXT]) for m in messages]
+
+    def train(self, training_data: TrainingData, model: Optional[SpacyModel] = None) -> Resource:
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
 
@@ -158,13 +171,22 @@ class ConceptIntentClassifier(GraphComponent):
             "chars": TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(self.config["char_ngrams"]),
                                      sublinear_tf=True, lowercase=False),
         }
-        words, chars = self._views(examples)
+        texts, docs = self._texts_and_docs(examples)
+        intents = [e.get(INTENT) for e in examples]
+        if model is not None and self.config.get("augment"):
+            settings = Augmentation(**{"seed": int(self.config["random_state"]), **self.config["augment"]})
+            variants, variant_intents = augment(texts, intents, self.concepts, settings)
+            # Read as SpacyNLP reads a message (lower case, its case_sensitive default).
+            texts += variants
+            docs += list(model.model.pipe(v.lower() for v in variants))
+            intents += variant_intents
+        words, chars = self._views(texts, docs)
         self.parts["words"].fit(words)
         self.parts["chars"].fit(chars)
         self.parts["classifier"] = LogisticRegression(
             C=float(self.config["C"]), max_iter=int(self.config["max_iter"]),
             random_state=int(self.config["random_state"]), class_weight=self.config["class_weight"],
-        ).fit(self._features(examples), [e.get(INTENT) for e in examples])
+        ).fit(self._features(texts, docs), intents)
         self.persist()
         return self._resource
 
@@ -173,7 +195,7 @@ class ConceptIntentClassifier(GraphComponent):
 
     # -- prediction ----------------------------------------------------------------
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: List[Message], model: Optional[SpacyModel] = None) -> List[Message]:
         classifier = self.parts.get("classifier")
         texts = [m for m in messages if (m.get(TEXT) or "").strip()]
         for message in messages:
@@ -184,7 +206,7 @@ class ConceptIntentClassifier(GraphComponent):
                 message.set(INTENT_RANKING_KEY, [], add_to_output=True)
         if classifier is None or not texts:
             return messages
-        probabilities = classifier.predict_proba(self._features(texts))
+        probabilities = classifier.predict_proba(self._features(*self._texts_and_docs(texts)))
         names = [str(name) for name in classifier.classes_]
         for message, row in zip(texts, probabilities):
             ranking = sorted(({"name": n, "confidence": float(p)} for n, p in zip(names, row)),
