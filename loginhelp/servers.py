@@ -6,7 +6,8 @@ tail when a process dies first) and stops them with their children.
 ``RasaStack`` is the action server plus the Rasa server, started the way every
 mode starts them (``python -m loginhelp.rasa_launch run``), with free ports and
 its own SQLite tracker store and ticket database under ``workdir`` unless told
-otherwise; the ticket database is migrated first with ``loginhelp db upgrade``. tests/prod starts ``scripts/run_prod.sh`` instead (tests/prod/stack.py).
+otherwise; the ticket database is migrated first with ``loginhelp db upgrade``.
+tests/prod starts ``scripts/run_prod.sh`` instead (tests/prod/stack.py).
 """
 from __future__ import annotations
 

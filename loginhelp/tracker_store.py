@@ -34,7 +34,6 @@ import logging
 from typing import Any, Dict, Iterable, List, Optional, Text
 
 import sqlalchemy as sa
-
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import Event, SessionStarted, UserUttered

@@ -9,6 +9,9 @@ mkdir -p results var/log
 echo "== rasa data validate"
 .venv/bin/rasa data validate --quiet
 
+echo "== ruff (configuration in pyproject.toml)"
+.venv/bin/ruff check loginhelp actions
+
 echo "== pytest"
 # The widget's browser test drives Debian's Chromium (Playwright's own download is not used).
 if ! command -v chromium >/dev/null 2>&1; then

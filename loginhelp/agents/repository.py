@@ -15,7 +15,6 @@ from ..db.timeutil import utcnow
 from .models import ADMIN, ROLES, agents
 from .passwords import check_password_policy, hash_password
 
-
 _EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+|[^@\s]+@localhost")
 
 

@@ -80,5 +80,5 @@ class RestInput(StockRestInput):
             raise BadRequest('"metadata" must be a JSON object.')
         try:
             return clean_json(metadata)
-        except TooDeep:
-            raise BadRequest(f'"metadata" is nested too deeply (at most {MAX_JSON_DEPTH} levels).')
+        except TooDeep as exc:
+            raise BadRequest(f'"metadata" is nested too deeply (at most {MAX_JSON_DEPTH} levels).') from exc

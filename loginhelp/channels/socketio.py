@@ -28,14 +28,14 @@ import urllib.parse
 import uuid
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
+import engineio
 import rasa.core.channels.channel
 from rasa.core.channels.channel import UserMessage
-from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput as StockSocketIOInput
-from rasa.core.channels.socketio import SocketIOOutput
+from rasa.core.channels.socketio import SocketBlueprint, SocketIOOutput
+from rasa.core.channels.socketio import SocketIOInput as StockSocketIOInput
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
-import engineio
 from socketio import AsyncServer
 
 from loginhelp.channels.common import clean_text, widget_metadata

@@ -30,9 +30,9 @@ def cmd_add(args: argparse.Namespace, out: TextIO) -> int:
         try:
             agent = AgentRepository(engine).add(args.email, password, args.role)
         except AgentExists as exc:
-            raise fail(str(exc))
+            raise fail(str(exc)) from exc
         except ValueError as exc:
-            raise fail(str(exc), usage=True)
+            raise fail(str(exc), usage=True) from exc
     out.write(f"Added {agent.role} {agent.email}. They can sign in to the agent console now.\n")
     return EXIT_OK
 
@@ -62,9 +62,9 @@ def _change(args: argparse.Namespace, out: TextIO, **change: object) -> int:
             else:
                 agent = repo.set_password(args.email, str(change["password"]))
         except (AgentNotFound, LastAdminError) as exc:
-            raise fail(str(exc))
+            raise fail(str(exc)) from exc
         except ValueError as exc:
-            raise fail(str(exc), usage=True)
+            raise fail(str(exc), usage=True) from exc
     state = "active" if agent.active else "disabled"
     out.write(f"{agent.email} is now {agent.role}, {state}.\n")
     return EXIT_OK

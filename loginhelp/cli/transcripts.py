@@ -144,7 +144,7 @@ def cmd_export_tickets(args: argparse.Namespace, out: TextIO) -> int:
             items = iter_tickets(TicketRepository(service.console_engine), args.status)
             _write(tickets_csv(items) if args.format == "csv" else json_array(t.to_dict() for t in items), target)
         except ValueError as exc:
-            raise fail(str(exc), usage=True)
+            raise fail(str(exc), usage=True) from exc
     return EXIT_OK
 
 

@@ -8,9 +8,9 @@ tickets of the rows shown.
 from __future__ import annotations
 
 import re
-from time import monotonic
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta, timezone
+from time import monotonic
 from typing import Any, Iterator, Mapping
 
 from sqlalchemy import Integer, and_, case, column, exists, func, not_, or_, select, text

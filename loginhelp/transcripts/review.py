@@ -10,8 +10,8 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from ..security.secrets import redact
 from ..db.timeutil import utcnow
+from ..security.secrets import redact
 from .models import conversation_notes, conversation_reviews, conversation_tags, intent_corrections
 from .queries import normalise_tag
 

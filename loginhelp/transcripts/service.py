@@ -65,7 +65,8 @@ class TranscriptService:
             result = self.indexer.refresh()
         except SQLAlchemyError as exc:
             detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-            self.last_error = f"The tracker store could not be read ({detail[0] if detail else type(exc).__name__}); the list may be out of date."
+            reason = detail[0] if detail else type(exc).__name__
+            self.last_error = f"The tracker store could not be read ({reason}); the list may be out of date."
             log.warning("conversation index refresh failed: %s", exc)
             return None
         self.last_error = None

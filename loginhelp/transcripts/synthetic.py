@@ -58,10 +58,12 @@ class ConversationWriter:
     def session_start(self, gap: float = 1.0) -> "ConversationWriter":
         self._tick(gap)
         meta = {"metadata": dict(_MODEL_META)}
-        self._add("slot", {**meta, "name": RasaSlot.SESSION_STARTED_METADATA, "value": self.metadata}, action="session_started_metadata")
-        self._add("action", {**meta, "name": "action_session_start", "policy": None, "confidence": 1.0}, action="action_session_start")
+        metadata_slot = {**meta, "name": RasaSlot.SESSION_STARTED_METADATA, "value": self.metadata}
+        self._add("slot", metadata_slot, action="session_started_metadata")
+        self._add("action", {**meta, "name": "action_session_start", "policy": None, "confidence": 1.0},
+                  action="action_session_start")
         self._add("session_started", meta)
-        self._add("slot", {**meta, "name": RasaSlot.SESSION_STARTED_METADATA, "value": self.metadata}, action="session_started_metadata")
+        self._add("slot", dict(metadata_slot), action="session_started_metadata")
         self._add("action", {**meta, "name": "action_listen", "policy": None, "confidence": None}, action="action_listen")
         return self
 
@@ -179,7 +181,8 @@ def random_conversation(rng: random.Random, sender_id: str, start: float) -> Con
     abandoned; ~15% have a fallback turn, ~10% a second session.
     """
     channel = _channel(rng)
-    agent = rng.choice(("Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/120.0", "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1) Safari/604.1"))
+    agent = rng.choice(("Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/120.0",
+                        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1) Safari/604.1"))
     w = ConversationWriter(sender_id, start, channel, {Metadata.USER_AGENT: agent} if channel == "socketio" else {})
     w.session_start()
     if rng.random() < 0.3:
@@ -194,16 +197,19 @@ def random_conversation(rng: random.Random, sender_id: str, start: float) -> Con
     branch = rng.choice(sorted(_BRANCHES))
     intent, texts, plan = _BRANCHES[branch]
     confidence = rng.uniform(0.6, 0.99) if rng.random() > 0.1 else rng.uniform(0.3, 0.54)
-    entities = [{"entity": "browser", "value": "chrome", "start": 0, "end": 6, "extractor": "SpacyEntityExtractor"}] if branch == "browser" else []
+    chrome = {"entity": "browser", "value": "chrome", "start": 0, "end": 6, "extractor": "SpacyEntityExtractor"}
+    entities = [chrome] if branch == "browser" else []
     w.user(rng.choice(texts), intent, confidence, entities).action("action_start_branch")
     w.bot(_STEP_TEXT.format(step=plan[0].replace("_", " ")), response=f"utter_step_{plan[0]}")
     w.bot("Did that help?", DID_THAT_HELP, "utter_did_that_help")
-    w.slot(Slot.STEPS_TRIED, []).slot(Slot.BRANCH, branch).slot(Slot.PLAN, plan).slot(Slot.STEP, 0.0).slot(Slot.PENDING, Pending.STEP_FEEDBACK).listen()
+    w.slot(Slot.STEPS_TRIED, []).slot(Slot.BRANCH, branch).slot(Slot.PLAN, plan).slot(Slot.STEP, 0.0)
+    w.slot(Slot.PENDING, Pending.STEP_FEEDBACK).listen()
     fate = rng.random()
     steps = min(len(plan) - 1, rng.choices((0, 1, 2), weights=(6, 3, 1))[0])
     for index in range(1, steps + 1):
         w.user(rng.choice(("no", "still not working", "nope, same error")), "still_broken", rng.uniform(0.8, 0.99))
-        w.action("action_continue_branch").bot(_STEP_TEXT.format(step=plan[index].replace("_", " ")), response=f"utter_step_{plan[index]}")
+        w.action("action_continue_branch")
+        w.bot(_STEP_TEXT.format(step=plan[index].replace("_", " ")), response=f"utter_step_{plan[index]}")
         w.bot("Did that help?", DID_THAT_HELP, "utter_did_that_help")
         w.slot(Slot.BRANCH, branch).slot(Slot.STEP, float(index)).slot(Slot.PENDING, Pending.STEP_FEEDBACK).listen()
     if fate < 0.45:
