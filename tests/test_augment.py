@@ -44,6 +44,18 @@ def test_a_dropped_word_is_never_one_that_carries_the_intent(seed):
         assert word in variant.split() or word + "," in variant.split()
 
 
+@pytest.mark.parametrize("seed", range(40))
+def test_negations_typed_without_apostrophe_stay_and_other_words_can_go(seed):
+    text = "i cant open my account, dont know why"
+    variant = drop_word(text, random.Random(seed))
+    assert "cant" in variant.split() and "dont" in variant.split()
+
+
+def test_a_word_ending_in_nt_is_not_taken_for_a_negation():
+    dropped = {drop_word("my account is locked since monday", random.Random(seed)) for seed in range(40)}
+    assert "my is locked since monday" in dropped
+
+
 def test_short_messages_keep_every_word():
     assert drop_word("cant get in", random.Random(0)) is None
     assert KEEP >= {"still", "not", "no"}

@@ -61,15 +61,16 @@ def misspell(text: str, rng: random.Random) -> str | None:
 
 # Words whose absence changes the intent: "still can't get in" is a step that did
 # not help, "can't get in" a new problem; "not working" is not "working".
-KEEP = frozenset({"still", "again", "anymore", "yet", "not", "no", "never", "nothing", "without"})
+KEEP = frozenset({"still", "again", "anymore", "yet", "not", "no", "never", "nothing", "without",
+                  # negations typed without the apostrophe
+                  "cant", "cannot", "dont", "doesnt", "didnt", "isnt", "wont", "wasnt", "arent", "havent", "couldnt"})
 
 
 def drop_word(text: str, rng: random.Random) -> str | None:
     """One word left out, for messages of four words or more; never a word of KEEP or a negation."""
     words = text.split()
     candidates = [i for i, word in enumerate(words)
-                  if word.lower().strip(".,!?") not in KEEP and not word.lower().endswith("n't")
-                  and not word.lower().endswith("nt")]
+                  if word.lower().strip(".,!?") not in KEEP and not word.lower().strip(".,!?").endswith("n't")]
     if len(words) < 4 or not candidates:
         return None
     i = rng.choice(candidates)
