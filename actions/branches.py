@@ -37,6 +37,12 @@ def known_platform(tracker: Tracker) -> Optional[str]:
     )
 
 
+def twofa_method(tracker: Tracker) -> Optional[str]:
+    """How the customer gets 2FA codes: as the latest message names it, else as noted before."""
+    text = (tracker.latest_message or {}).get("text") or ""
+    return playbook.load().twofa_method_named(text) or tracker.get_slot(Slot.TWOFA_METHOD)
+
+
 def present_step(
     dispatcher: CollectingDispatcher, tracker: Tracker, branch: str, plan: List[str], index: int
 ) -> List[EventType]:
@@ -47,6 +53,9 @@ def present_step(
         SlotSet(Slot.PLAN, plan),
         SlotSet(Slot.STEP, float(index)),
     ]
+    method = twofa_method(tracker)
+    if method != tracker.get_slot(Slot.TWOFA_METHOD):
+        events.append(SlotSet(Slot.TWOFA_METHOD, method))
     if index >= len(plan):
         dispatcher.utter_message(response="utter_offer_ticket")
         return events + [SlotSet(Slot.PENDING, Pending.TICKET_OFFER)]
@@ -106,11 +115,13 @@ def _step_index(tracker: Tracker) -> int:
     return int(tracker.get_slot(Slot.STEP) or 0)
 
 
-def _next_untried(plan: List[str], start: int, tried: List[str]) -> int:
-    """The first step from ``start`` on whose title is not among the steps tried."""
+def _next_untried(plan: List[str], start: int, tried: List[str], method: Optional[str] = None) -> int:
+    """The first step from ``start`` on whose title is not among the steps tried and
+    that fits the customer's way of getting 2FA codes."""
     book = playbook.load()
     index = start
-    while index < len(plan) and book.steps[plan[index]].title in tried:
+    while index < len(plan) and (book.steps[plan[index]].title in tried
+                                 or not book.steps[plan[index]].fits(method)):
         index += 1
     return index
 
@@ -125,11 +136,12 @@ def open_branch(dispatcher: CollectingDispatcher, tracker: Tracker, branch: str)
     step they say they did is noted as tried and never explained."""
     book = playbook.load()
     plan = book.plan_for_branch(branch)
-    tried = _with_titles([], book.steps_said_done(tracker.latest_message.get("text") or "", plan))
-    index = _next_untried(plan, 0, tried)
+    said = book.steps_said_done(tracker.latest_message.get("text") or "", plan)
+    tried = _with_titles([], said)
+    index = _next_untried(plan, 0, tried, twofa_method(tracker))
     if branch == "phishing":
         url_verdict(dispatcher, next(tracker.get_latest_entity_values("url"), None))
-    if index > 0 and index < len(plan):
+    if index < len(plan) and any(sid in said for sid in plan[:index]):
         dispatcher.utter_message(response="utter_skip_tried")
     return [SlotSet(Slot.STEPS_TRIED, tried)] + present_step(dispatcher, tracker, branch, plan, index)
 
@@ -143,11 +155,19 @@ def step_failed(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Even
     index = _step_index(tracker)
     if tracker.get_slot(Slot.PENDING) == Pending.TICKET_OFFER or index >= len(plan):
         return present_step(dispatcher, tracker, branch, plan, len(plan))
+    text = tracker.latest_message.get("text") or ""
     before = list(tracker.get_slot(Slot.STEPS_TRIED) or [])
-    said = book.steps_said_done(tracker.latest_message.get("text") or "", plan[index + 1:])
-    tried = _with_titles(before, plan[index:index + 1] + said)
-    next_index = _next_untried(plan, index + 1, tried)
-    if index + 1 < next_index < len(plan):
+    said = book.steps_said_done(text, plan[index + 1:])
+    method = twofa_method(tracker)
+    # A step that turns out not to fit ("I use SMS codes" to the clock step) was not tried.
+    shown = plan[index:index + 1] if book.steps[plan[index]].fits(method) else []
+    tried = _with_titles(before, shown + said)
+    next_index = _next_untried(plan, index + 1, tried, method)
+    for sid in plan[index:next_index + 1]:
+        step = book.steps[sid]
+        if step.if_not_needed and step.said_not_needed(text):
+            return [SlotSet(Slot.STEPS_TRIED, tried)] + close_not_needed(dispatcher, step.if_not_needed)
+    if next_index < len(plan) and any(book.steps[sid].title in tried for sid in plan[index + 1:next_index]):
         dispatcher.utter_message(response="utter_skip_tried")
     return [SlotSet(Slot.STEPS_TRIED, tried)] + present_step(dispatcher, tracker, branch, plan, next_index)
 
@@ -181,7 +201,8 @@ def step_affirmed(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Ev
     done ("yes, from Google Play") or goes on to say it still fails ("yes i switched
     network, same"); a yes to a step that sends the customer to support, or one that
     asks for a ticket, gets the ticket offer; a yes that asks for more ("yes please")
-    is not "I'm in": the next step comes."""
+    is not "I'm in": the next step comes; a bare "ok" only acknowledges the step, so
+    the assistant asks whether it worked."""
     text = (tracker.latest_message or {}).get("text") or ""
     if step_on_screen_said_done(tracker) or says("still_failing", text):
         return step_failed(dispatcher, tracker)
@@ -191,6 +212,9 @@ def step_affirmed(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Ev
         return present_step(dispatcher, tracker, tracker.get_slot(Slot.BRANCH), plan, len(plan))  # the ticket offer
     if says("request", text) and step_answer(text) != "problem_solved":
         return step_failed(dispatcher, tracker)
+    if says("acknowledge", text):
+        dispatcher.utter_message(response="utter_ask_step_outcome")
+        return []
     return close_case(dispatcher)
 
 
@@ -297,6 +321,10 @@ def respond_to_problem(dispatcher: CollectingDispatcher, tracker: Tracker, inten
                 or says("still_failing", text)):
             if tracker.get_slot(Slot.PENDING) == Pending.BROWSER_CHOICE:
                 return present_step(dispatcher, tracker, current, plan, _step_index(tracker))
+            # "google authenticator on my iphone" to the clock step: its iPhone version, not the next step.
+            if (step_has_new_version(tracker) and not says("still_failing", text)
+                    and (on_screen is None or book.steps[on_screen].fits(twofa_method(tracker)))):
+                return present_step(dispatcher, tracker, current, plan, index)
             return step_failed(dispatcher, tracker)
         dispatcher.utter_message(response="utter_switch_branch")
     return open_branch(dispatcher, tracker, branch)
@@ -322,24 +350,29 @@ def _slot_before_latest_message(tracker: Tracker, name: str) -> Any:
     return None if seen_user else tracker.get_slot(name)
 
 
+def step_has_new_version(tracker: Tracker) -> bool:
+    """Whether the platform, device or browser the latest message gave changes how the
+    step on screen is explained (the iPhone version of the clock step)."""
+    step = step_on_screen(tracker)
+    if step is None or not setup_entities(tracker):
+        return False
+    book = playbook.load()
+    before = book.response_for(
+        step,
+        _slot_before_latest_message(tracker, Slot.BROWSER) or client_info(tracker).browser,
+        _slot_before_latest_message(tracker, Slot.PLATFORM)
+        or platform_from_device(_slot_before_latest_message(tracker, Slot.DEVICE))
+        or client_info(tracker).platform,
+    )
+    now = book.response_for(step, known_browser(tracker), known_platform(tracker))
+    return bool(now) and now != before
+
+
 def detail_given(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
     """A platform, device or browser given after a step: the step for it, if it has one."""
-    book = playbook.load()
-    branch = tracker.get_slot(Slot.BRANCH)
-    plan = list(tracker.get_slot(Slot.PLAN) or [])
-    index = _step_index(tracker)
-    if 0 <= index < len(plan):
-        step = book.steps[plan[index]]
-        before = book.response_for(
-            step,
-            _slot_before_latest_message(tracker, Slot.BROWSER) or client_info(tracker).browser,
-            _slot_before_latest_message(tracker, Slot.PLATFORM)
-            or platform_from_device(_slot_before_latest_message(tracker, Slot.DEVICE))
-            or client_info(tracker).platform,
-        )
-        now = book.response_for(step, known_browser(tracker), known_platform(tracker))
-        if now and now != before:
-            return present_step(dispatcher, tracker, branch, plan, index)
+    if step_has_new_version(tracker):
+        plan = list(tracker.get_slot(Slot.PLAN) or [])
+        return present_step(dispatcher, tracker, tracker.get_slot(Slot.BRANCH), plan, _step_index(tracker))
     dispatcher.utter_message(response="utter_noted")
     dispatcher.utter_message(response="utter_did_that_help")
     return []
@@ -430,6 +463,14 @@ def _forget_diagnosis() -> List[EventType]:
 def close_case(dispatcher: CollectingDispatcher) -> List[EventType]:
     """The customer is back in: say so and forget the diagnosis."""
     dispatcher.utter_message(response="utter_problem_solved")
+    dispatcher.utter_message(response="utter_anything_else")
+    return _forget_diagnosis()
+
+
+def close_not_needed(dispatcher: CollectingDispatcher, response: str) -> List[EventType]:
+    """The customer's words make the next step pointless ("I didn't type anything
+    there" before securing the account): say why nothing more is needed and close."""
+    dispatcher.utter_message(response=response)
     dispatcher.utter_message(response="utter_anything_else")
     return _forget_diagnosis()
 

@@ -18,6 +18,8 @@ GENERAL_BRANCH = "general"
 OTHER_BROWSER = "other"
 # A clause with one of these words does not say a step was done.
 _NEGATION = re.compile(r"\b(not|never|no|don.?t|doesn.?t|didn.?t|haven.?t|hasn.?t|can.?t|cannot|won.?t|without)\b")
+# A clause that says a way of getting 2FA codes is not the customer's.
+_NOT_USED = re.compile(r"\b(don.?t|do not|doesn.?t|never|not|no longer|stopped)\s+(use|using|have|had|get|got|with)\b")
 # Punctuation ends a clause only before a space or the end ("coinex.com" is one word).
 _CLAUSES = re.compile(r"[.;!?]+(?=\s|$)|\n+|,\s*|\s+(?:and|but|so|though|although)\s+")
 # A question says nothing is done: "is www.coinex.com the real site?"
@@ -43,14 +45,32 @@ class Step:
     hands_over: bool = False
     # The step's advice may be to wait (an outage): "ok, I'll wait" closes the case politely.
     waits: bool = False
+    # The ways of getting 2FA codes the step fits (empty: every way).
+    methods: FrozenSet[str] = frozenset()
+    # Said when the customer's words make the step pointless; the case then closes.
+    if_not_needed: Optional[str] = None
     done: Tuple[Pattern, ...] = field(default=(), compare=False)
     unavailable: Tuple[Pattern, ...] = field(default=(), compare=False)
+    not_needed: Tuple[Pattern, ...] = field(default=(), compare=False)
+    needed: Tuple[Pattern, ...] = field(default=(), compare=False)
 
     def said_done(self, clause: str) -> bool:
         """Whether ``clause`` (lower case) says this step was done or cannot be done."""
         if any(p.search(clause) for p in self.unavailable):
             return True
         return not _NEGATION.search(clause) and any(p.search(clause) for p in self.done)
+
+    def fits(self, method: Optional[str]) -> bool:
+        """Whether the step fits the customer's way of getting 2FA codes (unknown fits all)."""
+        return not method or not self.methods or method in self.methods
+
+    def said_not_needed(self, text: str) -> bool:
+        """Whether ``text`` says the step does not concern the customer ("I didn't type
+        anything there"), and no clause of it says the opposite."""
+        clauses = [c for t in statements(text) for c in _CLAUSES.split(t) if c.strip()]
+        if not any(p.search(c) for c in clauses for p in self.not_needed):
+            return False
+        return not any(p.search(c) for c in clauses if not _NEGATION.search(c) for p in self.needed)
 
 
 @dataclass(frozen=True)
@@ -66,6 +86,15 @@ class Playbook:
     steps: Dict[str, Step]
     browsers: Tuple[str, ...]
     phone_platforms: Tuple[str, ...]
+    twofa_methods: Dict[str, Tuple[Pattern, ...]] = field(default_factory=dict, compare=False)
+
+    def twofa_method_named(self, text: str) -> Optional[str]:
+        """The one way of getting 2FA codes that ``text`` names, if it names exactly one
+        ("I don't use SMS, only the app" names none by SMS)."""
+        clauses = [c for c in _CLAUSES.split(text.lower()) if c.strip() and not _NOT_USED.search(c)]
+        named = [m for m, patterns in self.twofa_methods.items()
+                 if any(p.search(c) for c in clauses for p in patterns)]
+        return named[0] if len(named) == 1 else None
 
     def plan_for_branch(self, branch: str) -> List[str]:
         return list(self.branches[branch])
@@ -136,8 +165,12 @@ def parse(raw: dict) -> Playbook:
             check_clock=bool(s.get("check_clock", False)),
             hands_over=bool(s.get("hands_over", False)),
             waits=bool(s.get("waits", False)),
+            methods=frozenset(_tuple(s.get("methods"))),
+            if_not_needed=s.get("if_not_needed"),
             done=_patterns((said.get(sid) or {}).get("done")),
             unavailable=_patterns((said.get(sid) or {}).get("unavailable")),
+            not_needed=_patterns((said.get(sid) or {}).get("not_needed")),
+            needed=_patterns((said.get(sid) or {}).get("needed")),
         )
         for sid, s in raw["steps"].items()
     }
@@ -154,6 +187,7 @@ def parse(raw: dict) -> Playbook:
         steps=steps,
         browsers=_tuple(raw["browsers"]),
         phone_platforms=_tuple(raw["phone_platforms"]),
+        twofa_methods={m: _patterns(p) for m, p in (raw.get("twofa_methods") or {}).items()},
     )
     problems = [
         f"unknown step {sid!r}"
@@ -162,6 +196,10 @@ def parse(raw: dict) -> Playbook:
         if sid not in steps
     ]
     problems += [f"unknown step {sid!r} in said" for sid in said if sid not in steps]
+    problems += [f"unknown 2FA method {m!r} of step {s.id!r}" for s in steps.values() for m in s.methods
+                 if m not in book.twofa_methods]
+    problems += [f"step {s.id!r} says when it is not needed but has no if_not_needed response"
+                 for s in steps.values() if s.not_needed and not s.if_not_needed]
     known = set(book.branches) | {GENERAL_BRANCH}
     related = [b for branch, others in book.related.items() for b in (branch, *others)]
     for name in list(book.branch_for_intent.values()) + list(book.symptom_branch.values()) + related:

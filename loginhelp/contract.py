@@ -42,6 +42,8 @@ class Slot:
     EMAIL: Final = "email"
     PHONE: Final = "phone"
     URL: Final = "url"
+    #: authenticator, sms or email, once the customer's words name how they get 2FA codes.
+    TWOFA_METHOD: Final = "twofa_method"
     TICKET_REF: Final = "ticket_ref"
     # The triage of a vague "I can't log in".
     TRIAGE_SYMPTOM: Final = "triage_symptom"

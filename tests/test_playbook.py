@@ -20,6 +20,7 @@ def test_every_step_response_exists_in_the_domain(book, domain):
             needed = [step.response] + [f"{step.response}_{p}" for p in book.phone_platforms]
         else:
             needed = [step.response]
+        needed += [step.if_not_needed] if step.if_not_needed else []
         missing = [r for r in needed if r not in responses]
         assert not missing, f"step {step.id} has no response {missing}"
 
@@ -102,3 +103,54 @@ def test_a_step_to_do_is_not_a_step_done():
     assert book.steps_said_done("need to reset my password", list(book.steps)) == []
     assert book.steps_said_done("i am on coinex.com", ["check_url"]) == ["check_url"]
     assert "reset_password" in book.steps_said_done("i reset it yesterday already", ["reset_password"])
+
+
+@pytest.mark.parametrize("text, method", [
+    ("google authenticator on my iphone", "authenticator"),
+    ("the codes from authy are wrong", "authenticator"),
+    ("my 2fa app shows a different code", "authenticator"),
+    ("sms code never arrives", "sms"),
+    ("i get the codes by text", "sms"),
+    ("the email code takes forever", "email"),
+    ("my 2fa code keeps getting rejected", None),  # no way named
+    ("i switched from sms to google authenticator", None),  # two named: not guessed
+    ("i dont use sms, only the authenticator", "authenticator"),  # a negated way is not the way
+])
+def test_the_way_of_getting_codes_is_read_from_the_words(book, text, method):
+    assert book.twofa_method_named(text) == method
+
+
+def test_2fa_steps_fit_only_their_way_of_getting_codes(book):
+    clock, delivery, backup = (book.steps[s] for s in ("twofa_time_sync", "twofa_code_delivery", "twofa_backup_codes"))
+    assert clock.fits("authenticator") and not clock.fits("sms") and not clock.fits("email")
+    assert delivery.fits("sms") and delivery.fits("email") and not delivery.fits("authenticator")
+    assert all(step.fits(None) for step in (clock, delivery, backup))  # unknown way: every step
+    assert backup.fits("sms") and backup.fits("authenticator")
+
+
+@pytest.mark.parametrize("text, not_needed", [
+    ("no i didnt type anything there", True),
+    ("nah i didnt enter my password", True),
+    ("i never clicked it", True),
+    ("I only looked, nothing was entered", True),
+    ("i didn't even open the link", True),
+    ("i didnt click the link but i typed my password on the page", False),
+    ("i didn't know it was fake and entered my password", False),
+    ("yes i typed my password there", False),
+    ("still can not log in", False),
+    ("i never got a code", False),
+    ("did i type it in? no idea", False),
+])
+def test_securing_the_account_is_not_needed_when_nothing_was_given_away(book, text, not_needed):
+    assert book.steps["phishing_exposed"].said_not_needed(text) is not_needed
+
+
+def test_a_step_that_says_when_it_is_not_needed_must_say_what_to_answer():
+    raw = {
+        "official_domains": ["coinex.com"], "branch_for_intent": {}, "branches": {"b": ["s"]},
+        "triage": {"symptom_branch": {}, "general": {}}, "browsers": [], "phone_platforms": [],
+        "steps": {"s": {"response": "utter_s", "title": "S", "methods": ["pigeon"]}},
+        "said": {"s": {"not_needed": ["nope"]}},
+    }
+    with pytest.raises(ValueError, match="unknown 2FA method 'pigeon'.*no if_not_needed|no if_not_needed.*pigeon"):
+        playbook.parse(raw)
