@@ -166,7 +166,7 @@ def step_failed(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Even
     for sid in plan[index:next_index + 1]:
         step = book.steps[sid]
         if step.if_not_needed and step.said_not_needed(text):
-            return [SlotSet(Slot.STEPS_TRIED, tried)] + close_not_needed(dispatcher, step.if_not_needed)
+            return [SlotSet(Slot.STEPS_TRIED, tried)] + close_case(dispatcher, step.if_not_needed)
     if next_index < len(plan) and any(book.steps[sid].title in tried for sid in plan[index + 1:next_index]):
         dispatcher.utter_message(response="utter_skip_tried")
     return [SlotSet(Slot.STEPS_TRIED, tried)] + present_step(dispatcher, tracker, branch, plan, next_index)
@@ -460,16 +460,9 @@ def _forget_diagnosis() -> List[EventType]:
     ]
 
 
-def close_case(dispatcher: CollectingDispatcher) -> List[EventType]:
-    """The customer is back in: say so and forget the diagnosis."""
-    dispatcher.utter_message(response="utter_problem_solved")
-    dispatcher.utter_message(response="utter_anything_else")
-    return _forget_diagnosis()
-
-
-def close_not_needed(dispatcher: CollectingDispatcher, response: str) -> List[EventType]:
-    """The customer's words make the next step pointless ("I didn't type anything
-    there" before securing the account): say why nothing more is needed and close."""
+def close_case(dispatcher: CollectingDispatcher, response: str = "utter_problem_solved") -> List[EventType]:
+    """Nothing more to do (the customer is back in, or their words make the next step
+    pointless: "I didn't type anything there"): say ``response`` and forget the diagnosis."""
     dispatcher.utter_message(response=response)
     dispatcher.utter_message(response="utter_anything_else")
     return _forget_diagnosis()

@@ -32,6 +32,11 @@ def statements(text: str) -> List[str]:
     return [t for t in _SENTENCES.split(text.lower()) if t.strip() and not _QUESTION.search(t)]
 
 
+def stated_clauses(text: str) -> List[str]:
+    """The clauses of the statements of ``text``: each says one thing that happened."""
+    return [c for t in statements(text) for c in _CLAUSES.split(t) if c.strip()]
+
+
 @dataclass(frozen=True)
 class Step:
     """One thing the customer is asked to try."""
@@ -67,7 +72,7 @@ class Step:
     def said_not_needed(self, text: str) -> bool:
         """Whether ``text`` says the step does not concern the customer ("I didn't type
         anything there"), and no clause of it says the opposite."""
-        clauses = [c for t in statements(text) for c in _CLAUSES.split(t) if c.strip()]
+        clauses = stated_clauses(text)
         if not any(p.search(c) for c in clauses for p in self.not_needed):
             return False
         return not any(p.search(c) for c in clauses if not _NEGATION.search(c) for p in self.needed)
@@ -105,7 +110,7 @@ class Playbook:
 
     def steps_said_done(self, text: str, plan: List[str]) -> List[str]:
         """The steps of ``plan`` that ``text`` says are already done (or impossible)."""
-        clauses = [c for t in statements(text) for c in _CLAUSES.split(t) if c.strip()]
+        clauses = stated_clauses(text)
         return [sid for sid in plan if any(self.steps[sid].said_done(c) for c in clauses)]
 
     def branch_for_triage(self, symptom: Optional[str], platform: Optional[str]) -> str:
