@@ -42,6 +42,10 @@ NO_ERROR_MESSAGE = "No error message shown"
 NOTHING_TRIED = "Nothing tried yet"
 MAX_CONTACT_ATTEMPTS = 3
 MAX_DECLINE_WORDS = 4
+# An answer to the contact question read as a login problem, of this many words
+# or more, is the customer describing the problem, not a mistyped address.
+MIN_PROBLEM_WORDS = 4
+MIN_PROBLEM_CONFIDENCE = 0.8
 # "Samsung S23 with the app 3.9.1": the app or browser version given with the device.
 VERSION_IN_TEXT = re.compile(
     r"\b(?:coinex\s+)?(?:app|chrome|firefox|safari|edge|brave|opera)\b\D{0,12}\d+(?:\.\d+)+", re.IGNORECASE
@@ -86,12 +90,17 @@ def _cleared_ticket() -> List[EventType]:
 DESCRIPTION_MESSAGES = 2
 
 
+def problem_intents() -> set[str]:
+    """Intents of a message that describes the login problem."""
+    return set(playbook.load().branch_for_intent) | {"login_problem", "still_broken"}
+
+
 def opening_message(tracker: Tracker) -> Optional[str]:
     """The customer's own words for the problem: the first login messages they typed
     (4 words or more) since the last case was closed or filed, before the steps
     began: the opening and, after a vague one, the triage answer ("I can't log in" /
     "the app freezes when I tap login")."""
-    login_intents = set(playbook.load().branch_for_intent) | {"login_problem", "still_broken"}
+    login_intents = problem_intents()
     found: List[str] = []
     branch_open = False
     pending = None
@@ -225,6 +234,19 @@ def contact_in_message(tracker: Tracker) -> Optional[str]:
     )
 
 
+def reads_as_problem(tracker: Tracker) -> bool:
+    """Words about the problem typed where the contact was asked for: kept, not rejected."""
+    message = tracker.latest_message or {}
+    text = message.get("text") or ""
+    problems = problem_intents()
+    # Summed over the ranking: "locked after the wrong password 5 times" is split
+    # between the lock and the password, a problem either way.
+    confidence = sum(float(r.get("confidence") or 0.0) for r in message.get("intent_ranking") or []
+                     if r.get("name") in problems)
+    return (confidence >= MIN_PROBLEM_CONFIDENCE and len(text.split()) >= MIN_PROBLEM_WORDS
+            and not says("about_contact", text))
+
+
 class ValidateTicketForm(FormValidationAction):
     """Each validator runs only on an answer (see ``answered``)."""
 
@@ -261,6 +283,14 @@ class ValidateTicketForm(FormValidationAction):
         try:
             contact = normalise_contact(str(contact_in_message(tracker) or value))
         except InvalidContact as invalid:
+            text = str(value or "").strip()
+            if reads_as_problem(tracker):
+                dispatcher.utter_message(response="utter_ticket_noted_in_description")
+                existing = str(tracker.get_slot(Slot.TICKET_DESCRIPTION) or "").strip()
+                if text.lower() in existing.lower():
+                    return {Slot.TICKET_CONTACT: None}
+                description = f"{existing} / {text}" if existing else text
+                return {Slot.TICKET_CONTACT: None, Slot.TICKET_DESCRIPTION: description}
             attempts = int(tracker.get_slot(Slot.TICKET_CONTACT_ATTEMPTS) or 0) + 1
             dispatcher.utter_message(response="utter_ticket_contact_invalid", reason=invalid.reason)
             if attempts >= MAX_CONTACT_ATTEMPTS:

@@ -42,7 +42,10 @@ class Concepts:
         self.patterns: Dict[str, Pattern[str]] = {}
         self.phrases: Dict[str, List[str]] = {}
         for name, phrases in lexicon.items():
-            folded = sorted({fold(str(p)).strip() for p in phrases if str(p).strip()}, key=len, reverse=True)
+            # Longest first so the alternation prefers the longer phrase; ties in
+            # alphabetical order, not the set's (which changes with PYTHONHASHSEED
+            # and would make augmentation, hence the trained model, differ per run).
+            folded = sorted({fold(str(p)).strip() for p in phrases if str(p).strip()}, key=lambda p: (-len(p), p))
             if not folded:
                 raise ValueError(f"concept {name!r} lists no phrases")
             self.phrases[str(name)] = folded

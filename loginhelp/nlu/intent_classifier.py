@@ -160,7 +160,10 @@ class ConceptIntentClassifier(GraphComponent):
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
 
-        examples = [e for e in training_data.intent_examples if e.get(INTENT) and e.get(TEXT)]
+        # In a fixed order: the files of data/ are read in the order the file
+        # system lists them, and augmentation's random draws follow the examples.
+        examples = sorted((e for e in training_data.intent_examples if e.get(INTENT) and e.get(TEXT)),
+                          key=lambda e: (e.get(INTENT), e.get(TEXT)))
         if not examples:
             log.debug("%s: no intent examples, nothing to train", type(self).__name__)
             return self._resource
