@@ -8,10 +8,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p var/log
-RASA_PORT=${RASA_PORT:-5005}
-ACTION_PORT=${ACTION_PORT:-5055}
-CONSOLE_PORT=${CONSOLE_PORT:-8000}
-WEB_PORT=${WEB_PORT:-8080}
+# Every variable, its default and meaning: loginhelp/settings.py (the README's table).
+# A bad value stops here, named, before anything starts.
+settings=$(.venv/bin/loginhelp settings export --mode run) || exit 2
+eval "$settings"
 
 # Migrations run before any server starts (the ticket database; SQLite by default).
 .venv/bin/loginhelp db upgrade

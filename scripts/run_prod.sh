@@ -29,58 +29,17 @@ if [ -f "$PROD_ENV_FILE" ]; then
 fi
 
 # --- Configuration --------------------------------------------------------------------
-: "${PROD_HOST:=127.0.0.1}"             # where the load balancer listens (0.0.0.0 to expose it)
-: "${PROD_PORT:=8005}"                  # REST, socket.io and /webhooks/telegram/webhook
-: "${RASA_PORTS:=5011 5012}"            # one Rasa server replica per port
-: "${ACTION_PORTS:=5061 5062}"          # one action server replica per port
-: "${ACTION_LB_HOST:=127.0.0.1}"
-: "${ACTION_LB_PORT:=5060}"             # the action servers behind nginx (internal)
-: "${RASA_BIND:=127.0.0.1}"             # replicas are reached through nginx only
-: "${MODEL:=models/loginhelp.tar.gz}"
-: "${PROD_RUN_DIR:=var/prod}"
-: "${PROD_CORS:=*}"
-: "${PROD_MAX_BODY:=1m}"
-: "${ACTION_TIMEOUT:=30s}"              # an action call that takes longer gets the apology
-: "${PROD_FAIL_TIMEOUT:=2s}"            # a replica that refused a connection is skipped this long
-: "${NGINX_WORKERS:=1}"
-: "${NGINX_ACCESS_LOG:=off}"            # or a file, e.g. var/prod/log/nginx-access.log lb
-: "${PROD_RESTART_DELAY:=2}"            # seconds before a dead server is started again
-: "${PROD_SPOOL_FLUSH_SECONDS:=30}"     # how often spooled tickets are retried
-: "${PROD_READY_TIMEOUT:=600}"
-# The ticket database (Alembic-migrated) and what the action servers use to reach
-# it (the same database; a different URL only when going through a pooler).
-: "${DATABASE_URL:=postgresql+psycopg2://postgres@127.0.0.1:5432/loginhelp?connect_timeout=5}"
-: "${ACTION_DATABASE_URL:=$DATABASE_URL}"
-# The tracker store (read by endpoints.prod.yml).
-: "${TRACKER_DB_HOST:=127.0.0.1}"
-: "${TRACKER_DB_PORT:=5432}"
-: "${TRACKER_DB_USER:=postgres}"
-: "${TRACKER_DB_PASSWORD:=}"
-: "${TRACKER_DB_NAME:=loginhelp_tracker}"
-# The lock store (read by endpoints.prod.yml). The prefix keeps this deployment's
-# locks apart from anything else in the same Redis database.
-: "${REDIS_HOST:=127.0.0.1}"
-: "${REDIS_PORT:=6379}"
-: "${REDIS_DB:=1}"
-: "${REDIS_PASSWORD:=}"
-: "${REDIS_KEY_PREFIX:=loginhelp}"
-: "${ACTION_APOLOGY:=Sorry, something went wrong on my side and I could not finish that. Please send your last message again in a minute.}"
-: "${LOGINHELP_SPOOL_DIR:=$PROD_RUN_DIR/spool}"
-
-case "$ACTION_APOLOGY" in
-  *[\"\'\\\$]*) echo "ACTION_APOLOGY must not contain quotes, backslashes or \$" >&2; exit 2 ;;
-esac
-case "$REDIS_KEY_PREFIX" in
-  ""|*[!A-Za-z0-9]*) echo "REDIS_KEY_PREFIX must be alphanumeric (Rasa ignores any other prefix)" >&2; exit 2 ;;
-esac
+# Every variable, its default and meaning: loginhelp/settings.py (the README's table).
+# `settings export` applies the defaults of this mode and stops, naming every bad
+# value, before anything starts.
+settings=$(.venv/bin/loginhelp settings export --mode prod) || exit 2
+eval "$settings"
 
 read -r -a rasa_ports <<< "$RASA_PORTS"
 read -r -a action_ports <<< "$ACTION_PORTS"
-[ "${#rasa_ports[@]}" -ge 1 ] && [ "${#action_ports[@]}" -ge 1 ] || { echo "RASA_PORTS and ACTION_PORTS must list ports" >&2; exit 2; }
 
 ACTION_ENDPOINT_URL="http://$ACTION_LB_HOST:$ACTION_LB_PORT/webhook"
-export DATABASE_URL TRACKER_DB_HOST TRACKER_DB_PORT TRACKER_DB_USER TRACKER_DB_PASSWORD TRACKER_DB_NAME \
-  REDIS_HOST REDIS_PORT REDIS_DB REDIS_PASSWORD REDIS_KEY_PREFIX ACTION_ENDPOINT_URL LOGINHELP_SPOOL_DIR
+export ACTION_ENDPOINT_URL
 export TF_CPP_MIN_LOG_LEVEL=${TF_CPP_MIN_LOG_LEVEL:-2} PYTHONDONTWRITEBYTECODE=1
 export MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2}   # as the Makefile: fewer idle malloc arenas per process
 # Several Rasa replicas share the cores: one TensorFlow thread pool thread each

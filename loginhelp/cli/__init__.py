@@ -1,4 +1,4 @@
-"""``loginhelp`` command line: database migrations, tickets, agent accounts and transcripts.
+"""``loginhelp`` command line: database migrations, tickets, agent accounts, transcripts and settings.
 
 Each command group lives in its own module and registers itself with
 ``register_<group>(subparsers)``, setting a handler via
@@ -18,6 +18,7 @@ from ..db.migrate import SchemaBehind
 from .agents import register_agents
 from .common import EXIT_FAILURE, CommandError, database_problem
 from .db import register_db
+from .settings import register_settings
 from .tickets import register_tickets
 from .transcripts import register_transcripts
 
@@ -27,6 +28,7 @@ COMMAND_GROUPS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
     register_tickets,
     register_agents,
     register_transcripts,
+    register_settings,
 )
 
 

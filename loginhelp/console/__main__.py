@@ -8,19 +8,23 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 
 from werkzeug.serving import run_simple
 
+from .. import settings
 from ..db.migrate import SchemaBehind
 from . import create_app
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m loginhelp.console", description="CoinEx agent console")
-    parser.add_argument("--host", default=os.environ.get("CONSOLE_HOST", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=int(os.environ.get("CONSOLE_PORT", "8000")))
+    try:
+        host, port = settings.get("CONSOLE_HOST"), settings.get("CONSOLE_PORT")
+    except settings.SettingsError as exc:
+        sys.exit(f"loginhelp console: {exc}")
+    parser.add_argument("--host", default=host)
+    parser.add_argument("--port", type=int, default=port)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:

@@ -6,15 +6,11 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import settings
 from ..db.engine import database_url, tracker_database_url
 from ..db.paths import var_dir
 
 SECRET_KEY_FILE = "console_secret_key"
-
-
-def _flag(name: str, default: bool = False) -> bool:
-    value = os.environ.get(name, "").strip().lower()
-    return default if not value else value in ("1", "true", "yes", "on")
 
 
 def persistent_secret_key(directory: Path | None = None) -> str:
@@ -23,7 +19,7 @@ def persistent_secret_key(directory: Path | None = None) -> str:
     Written with O_EXCL so two console processes starting together agree on one
     key. Replicas on different hosts must share CONSOLE_SECRET_KEY instead.
     """
-    configured = os.environ.get("CONSOLE_SECRET_KEY", "").strip()
+    configured = settings.get("CONSOLE_SECRET_KEY")
     if configured:
         return configured
     path = (directory or var_dir()) / SECRET_KEY_FILE
@@ -62,7 +58,7 @@ class ConsoleSettings:
             database_url=database_url(),
             tracker_url=tracker_database_url(),
             secret_key=persistent_secret_key(),
-            cookie_secure=_flag("CONSOLE_COOKIE_SECURE"),
-            trusted_proxies=int(os.environ.get("CONSOLE_TRUSTED_PROXIES", "0") or 0),
-            session_hours=int(os.environ.get("CONSOLE_SESSION_HOURS", "12") or 12),
+            cookie_secure=settings.get("CONSOLE_COOKIE_SECURE"),
+            trusted_proxies=settings.get("CONSOLE_TRUSTED_PROXIES"),
+            session_hours=settings.get("CONSOLE_SESSION_HOURS"),
         )

@@ -6,37 +6,26 @@ from :func:`make_engine`, so backend-specific safety settings live in one place.
 """
 from __future__ import annotations
 
-import os
 from typing import Any, Callable, Sequence
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Engine, make_url
 
+from .. import settings
 from .paths import REPO_ROOT, var_dir
 
 #: SQLite ignores foreign keys unless asked; WAL lets readers work while a ticket is written.
 DEFAULT_SQLITE_PRAGMAS: tuple[str, ...] = ("foreign_keys=ON", "journal_mode=WAL")
 
 
-def url_from_env(name: str) -> str | None:
-    """A database URL from the environment variable ``name``, or None when unset."""
-    url = os.environ.get(name, "").strip()
-    if not url:
-        return None
-    # Hosting platforms hand out postgres:// which SQLAlchemy 1.4 rejects.
-    if url.startswith("postgres://"):
-        url = "postgresql+psycopg2://" + url[len("postgres://"):]
-    return url
-
-
 def database_url() -> str:
     """``$DATABASE_URL``, or a SQLite file in the var directory for local runs."""
-    return url_from_env("DATABASE_URL") or f"sqlite:///{var_dir() / 'loginhelp.db'}"
+    return settings.get("DATABASE_URL") or f"sqlite:///{var_dir() / 'loginhelp.db'}"
 
 
 def tracker_database_url() -> str:
     """``$TRACKER_DATABASE_URL``, else the SQLite file endpoints.yml points Rasa at (var/tracker.db)."""
-    return url_from_env("TRACKER_DATABASE_URL") or f"sqlite:///{REPO_ROOT / 'var' / 'tracker.db'}"
+    return settings.get("TRACKER_DATABASE_URL") or f"sqlite:///{REPO_ROOT / 'var' / 'tracker.db'}"
 
 
 def redact(url: str | URL) -> str:

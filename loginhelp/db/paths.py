@@ -1,21 +1,17 @@
 """Where run-time state lives; overridable from the environment so deployments never edit code."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
+
+from .. import settings
 
 #: Repository root when running from a checkout (loginhelp/db/paths.py -> repo).
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-def _env_path(name: str) -> Path | None:
-    value = os.environ.get(name, "").strip()
-    return Path(value).expanduser() if value else None
-
-
 def var_dir(create: bool = True) -> Path:
     """Run-time state directory: ``$LOGINHELP_VAR_DIR`` or ``<repo>/var``."""
-    path = _env_path("LOGINHELP_VAR_DIR") or REPO_ROOT / "var"
+    path = settings.get("LOGINHELP_VAR_DIR") or REPO_ROOT / "var"
     if create:
         path.mkdir(parents=True, exist_ok=True)
     return path
@@ -26,4 +22,4 @@ def spool_dir() -> Path:
 
     Not created here: the spool creates it (private permissions) on first write.
     """
-    return _env_path("LOGINHELP_SPOOL_DIR") or var_dir(create=False) / "spool" / "tickets"
+    return settings.get("LOGINHELP_SPOOL_DIR") or var_dir(create=False) / "spool" / "tickets"

@@ -12,7 +12,6 @@ import asyncio
 import builtins
 import functools
 import logging
-import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +23,7 @@ from typing import Any, Callable, TypeVar
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 
+from .. import settings
 from ..db.engine import database_url as default_database_url
 from ..db.engine import make_engine, redact
 from ..db.migrate import SchemaBehind, check_schema
@@ -39,15 +39,6 @@ from .views import TicketView
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-
-def _env_number(name: str, default: float) -> float:
-    value = os.environ.get(name, "").strip()
-    try:
-        return float(value) if value else default
-    except ValueError:
-        log.warning("Ignoring non-numeric %s=%r", name, value)
-        return default
 
 
 def is_database_unavailable(exc: BaseException) -> bool:
@@ -101,11 +92,11 @@ class TicketService:
         self._url = database_url
         self._check_schema = check_schema
         self.spool = TicketSpool(spool_dir if spool_dir is not None else default_spool_dir())
-        workers = max_workers or int(_env_number("LOGINHELP_DB_THREADS", 4))
+        workers = max_workers or int(settings.get("LOGINHELP_DB_THREADS"))
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="loginhelp-db")
         #: After a failed opportunistic flush, wait this long before trying again.
         self._retry_seconds = (
-            retry_seconds if retry_seconds is not None else _env_number("LOGINHELP_SPOOL_RETRY_SECONDS", 30)
+            retry_seconds if retry_seconds is not None else float(settings.get("LOGINHELP_SPOOL_RETRY_SECONDS"))
         )
         self._ready_lock = threading.Lock()
         self._flush_lock = threading.Lock()

@@ -8,12 +8,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import os
 import re
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional
 
 from aiogram.bot.api import check_token
+
+from ... import settings
 
 logger = logging.getLogger(__name__)
 
@@ -33,23 +34,16 @@ class RedisSettings:
 
     @classmethod
     def load(cls, environ: Mapping[str, str]) -> Optional["RedisSettings"]:
-        host = (environ.get("REDIS_HOST") or "").strip()
+        """None when REDIS_HOST is unset; :class:`SettingsError` for a bad value."""
+        host = settings.get("REDIS_HOST", environ)
         if not host:
             return None
-
-        def number(name: str, default: int) -> int:
-            try:
-                return int(environ.get(name) or default)
-            except ValueError:
-                logger.warning("%s is not a number; using %s.", name, default)
-                return default
-
         return cls(
             host=host,
-            port=number("REDIS_PORT", 6379),
-            db=number("REDIS_DB", 1),
-            password=environ.get("REDIS_PASSWORD") or None,
-            key_prefix=(environ.get("REDIS_KEY_PREFIX") or "").strip() or "loginhelp",
+            port=settings.get("REDIS_PORT", environ),
+            db=settings.get("REDIS_DB", environ),
+            password=settings.get("REDIS_PASSWORD", environ) or None,
+            key_prefix=settings.get("REDIS_KEY_PREFIX", environ),
         )
 
 
@@ -78,31 +72,30 @@ class TelegramSettings:
         cls, credentials: Optional[Mapping[str, Any]] = None, environ: Optional[Mapping[str, str]] = None
     ) -> "TelegramSettings":
         credentials = credentials or {}
-        environ = os.environ if environ is None else environ
 
         def value(key: str, env: str) -> Optional[str]:
             given = credentials.get(key)
             if given is None or str(given).strip() == "":
-                given = environ.get(env)
-            given = str(given).strip() if given is not None else ""
-            return given or None
+                return settings.given(env, environ)
+            return str(given).strip() or None
 
         token = value("access_token", "TELEGRAM_TOKEN")
         username = value("verify", "TELEGRAM_BOT_USERNAME")
         webhook_url = value("webhook_url", "TELEGRAM_WEBHOOK_URL")
         secret = value("secret_token", "TELEGRAM_SECRET_TOKEN")
         api_base = (value("api_base", "TELEGRAM_API_BASE") or DEFAULT_API_BASE).rstrip("/")
-        try:
-            retry = float(environ.get("TELEGRAM_WEBHOOK_RETRY_SECONDS") or 5)
-        except ValueError:
-            retry = 5.0
-        retry = min(max(retry, 0.2), 300.0)
         username = username.lstrip("@") if username else None
 
         problem = None
-        if token is None:
+        retry, redis = 5.0, None
+        try:
+            retry = settings.get("TELEGRAM_WEBHOOK_RETRY_SECONDS", environ)
+            redis = RedisSettings.load(environ)
+        except settings.SettingsError as exc:
+            problem = str(exc)
+        if problem is None and token is None:
             problem = "TELEGRAM_TOKEN is not set"
-        else:
+        elif problem is None:
             try:
                 check_token(token)
             except Exception:  # noqa: BLE001 - aiogram's ValidationError
@@ -113,7 +106,7 @@ class TelegramSettings:
             problem = "TELEGRAM_API_BASE must be an http(s) URL"
         if token is not None and secret is None:
             secret = derived_secret(token)
-        return cls(token, username, webhook_url, secret, api_base, retry, problem, RedisSettings.load(environ))
+        return cls(token, username, webhook_url, secret, api_base, retry, problem, redis)
 
 
 def derived_secret(token: str) -> str:

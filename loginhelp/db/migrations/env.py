@@ -1,7 +1,6 @@
 """Alembic environment: URL from the Config object (set in code) or ``$DATABASE_URL``."""
 from __future__ import annotations
 
-import os
 from logging.config import fileConfig
 
 from alembic import context
@@ -35,7 +34,6 @@ def _url() -> str:
     return (
         config.attributes.get("database_url")
         or config.get_main_option("sqlalchemy.url")
-        or os.environ.get("DATABASE_URL")
         or database_url()
     )
 
