@@ -45,6 +45,8 @@ class Slot:
     #: authenticator, sms or email, once the customer's words name how they get 2FA codes.
     TWOFA_METHOD: Final = "twofa_method"
     TICKET_REF: Final = "ticket_ref"
+    #: The most alarming verdict on an address the customer showed (one of ``AddressVerdict``).
+    ADDRESS_VERDICT: Final = "address_verdict"
     # The triage of a vague "I can't log in".
     TRIAGE_SYMPTOM: Final = "triage_symptom"
     USES_2FA: Final = "uses_2fa"
@@ -70,6 +72,30 @@ class RasaSlot:
 
 
 SLOT_NAMES: Final = names_in(Slot)
+
+
+# --- Verdicts on addresses the customer shows ------------------------------------------------
+
+
+class AddressVerdict:
+    """What an address the customer showed is (loginhelp.phishing), most alarming last."""
+
+    OFFICIAL: Final = "official"
+    NOT_COINEX: Final = "not_coinex"
+    LOOKALIKE: Final = "lookalike"
+
+
+ADDRESS_VERDICTS: Final = names_in(AddressVerdict)
+
+
+def worse_verdict(current: Optional[str], new: Optional[str]) -> Optional[str]:
+    """The more alarming of two verdicts (a conversation keeps its worst)."""
+    rank = {v: i for i, v in enumerate(ADDRESS_VERDICTS)}
+    if new not in rank:
+        return current
+    if current not in rank:
+        return new
+    return new if rank[new] > rank[current] else current
 
 
 # --- The pending question --------------------------------------------------------------

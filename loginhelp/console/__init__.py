@@ -21,6 +21,7 @@ from ..tickets.repository import TicketRepository
 from ..tickets.statuses import STATUSES
 from ..transcripts.config import known_intents
 from ..transcripts.service import TranscriptService
+from ..transcripts.summary import ADDRESS_VERDICT_LABELS
 from . import security
 from .context import EXTENSION, ConsoleContext
 from .settings import ConsoleSettings
@@ -99,7 +100,9 @@ def create_app(settings: ConsoleSettings | None = None, transcripts: TranscriptS
 
     app.jinja_env.filters["when"] = _format_time
     app.jinja_env.filters["pretty_json"] = _pretty_json
-    app.jinja_env.globals.update(current_agent=security.current_agent, TICKET_STATUSES=STATUSES)
+    app.jinja_env.globals.update(current_agent=security.current_agent, TICKET_STATUSES=STATUSES,
+                                 address_verdict_labels=ADDRESS_VERDICT_LABELS,
+                                 address_verdicts=list(ADDRESS_VERDICT_LABELS.items()))
     _install_error_pages(app)
     return app
 

@@ -42,7 +42,7 @@ _STATE_ID = 1
 #: Conversations (re)indexed in one refresh after which PostgreSQL statistics are refreshed.
 ANALYZE_AFTER = 1000
 _SUMMARY_COLUMNS = (
-    "channel", "started_at", "last_at", "turns", "sessions", "branch", "base_outcome",
+    "channel", "started_at", "last_at", "turns", "sessions", "branch", "address_verdict", "base_outcome",
     "low_confidence_turns", "first_message", "event_count", "last_event_id",
 )
 

@@ -42,6 +42,8 @@ conversation_summaries = Table(
     Column("turns", Integer, nullable=False),
     Column("sessions", Integer, nullable=False),
     Column("branch", String(40), nullable=True),
+    # The most alarming verdict on an address the customer showed (contract.AddressVerdict).
+    Column("address_verdict", String(16), nullable=True),
     # solved | handed | abandoned; "ticket" is decided at query time from the tickets table.
     Column("base_outcome", String(16), nullable=False),
     Column("low_confidence_turns", Integer, nullable=False),
@@ -54,6 +56,8 @@ Index("ix_conversation_summaries_last_at", conversation_summaries.c.last_at)
 Index("ix_conversation_summaries_started_at", conversation_summaries.c.started_at)
 Index("ix_conversation_summaries_channel_last_at", conversation_summaries.c.channel, conversation_summaries.c.last_at)
 Index("ix_conversation_summaries_branch_last_at", conversation_summaries.c.branch, conversation_summaries.c.last_at)
+Index("ix_conversation_summaries_address_verdict_last_at", conversation_summaries.c.address_verdict,
+      conversation_summaries.c.last_at)
 Index("ix_conversation_summaries_outcome_last_at", conversation_summaries.c.base_outcome, conversation_summaries.c.last_at)
 Index("ix_conversation_summaries_low_confidence_turns", conversation_summaries.c.low_confidence_turns)
 

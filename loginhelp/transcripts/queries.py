@@ -17,6 +17,7 @@ from sqlalchemy import Integer, and_, case, column, exists, func, not_, or_, sel
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql import ColumnElement, Select
 
+from ..contract import ADDRESS_VERDICTS
 from ..tickets.models import Ticket
 from .models import conversation_intents, conversation_reviews, conversation_search, conversation_summaries, conversation_tags
 from .summary import ABANDONED, HANDED, OUTCOME_LABELS, OUTCOMES, SOLVED, TICKET, search_words
@@ -89,6 +90,7 @@ class ConversationFilters:
     date_to: date | None = None
     intent: str | None = None
     branch: str | None = None
+    address_verdict: str | None = None
     has_ticket: bool | None = None
     outcome: str | None = None
     reviewed: bool | None = None
@@ -114,6 +116,11 @@ class ConversationFilters:
                     if outcome not in OUTCOMES:
                         raise ValueError(f"expected one of {', '.join(OUTCOMES)}")
                     values[f.name] = outcome
+                elif f.name == "address_verdict":
+                    verdict = str(raw).strip().lower()
+                    if verdict not in ADDRESS_VERDICTS:
+                        raise ValueError(f"expected one of {', '.join(ADDRESS_VERDICTS)}")
+                    values[f.name] = verdict
                 elif f.name == "tag":
                     values[f.name] = normalise_tag(str(raw))
                 else:
@@ -153,6 +160,7 @@ class ConversationRow:
     sessions: int
     branch: str | None
     outcome: str
+    address_verdict: str | None
     low_confidence_turns: int
     first_message: str | None
     reviewed_by: str | None
@@ -178,6 +186,7 @@ class ConversationRow:
             "sessions": self.sessions,
             "branch": self.branch,
             "outcome": self.outcome,
+            "address_verdict": self.address_verdict,
             "low_confidence_turns": self.low_confidence_turns,
             "first_message": self.first_message,
             "reviewed": self.reviewed,
@@ -247,6 +256,8 @@ class ConversationQuery:
             )
         if f.branch:
             where.append(cs.c.branch == f.branch)
+        if f.address_verdict:
+            where.append(cs.c.address_verdict == f.address_verdict)
         if f.has_ticket is not None:
             where.append(self._ticket_exists if f.has_ticket else not_(self._ticket_exists))
         if f.outcome == SOLVED:
@@ -271,7 +282,7 @@ class ConversationQuery:
         return (
             select(
                 cs.c.id, cs.c.conversation_id, cs.c.channel, cs.c.started_at, cs.c.last_at, cs.c.turns,
-                cs.c.sessions, cs.c.branch, self._outcome.label("outcome"), cs.c.low_confidence_turns,
+                cs.c.sessions, cs.c.branch, self._outcome.label("outcome"), cs.c.address_verdict, cs.c.low_confidence_turns,
                 cs.c.first_message, conversation_reviews.c.reviewed_by,
             )
             .select_from(cs.outerjoin(conversation_reviews, conversation_reviews.c.conversation_id == cs.c.conversation_id))
@@ -355,6 +366,7 @@ class ConversationQuery:
             sessions=r.sessions,
             branch=r.branch,
             outcome=r.outcome,
+            address_verdict=r.address_verdict,
             low_confidence_turns=r.low_confidence_turns,
             first_message=r.first_message,
             reviewed_by=r.reviewed_by,

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from ..contract import READ_IN_CONTEXT_KEY, Pending, Slot
+from ..contract import READ_IN_CONTEXT_KEY, AddressVerdict, Pending, Slot, worse_verdict
 from ..security.secrets import redact
 from .events import StoredEvent
 
@@ -27,6 +27,12 @@ ABANDONED = "abandoned"
 #: Outcomes in the order they win: a solved conversation stays solved even if a ticket exists.
 OUTCOMES: tuple[str, ...] = (SOLVED, TICKET, HANDED, ABANDONED)
 OUTCOME_LABELS = {SOLVED: "solved", TICKET: "ticket", HANDED: "handed to support", ABANDONED: "abandoned"}
+#: How the console shows the verdict on an address the customer showed.
+ADDRESS_VERDICT_LABELS = {
+    AddressVerdict.LOOKALIKE: "lookalike address",
+    AddressVerdict.NOT_COINEX: "not a CoinEx address",
+    AddressVerdict.OFFICIAL: "official address",
+}
 
 FALLBACK_INTENT = "nlu_fallback"
 FALLBACK_ACTIONS = frozenset({"action_help_menu", "utter_default", "action_default_fallback"})
@@ -69,6 +75,7 @@ class ConversationSummary:
     turns: int = 0
     sessions: int = 0
     branch: str | None = None
+    address_verdict: str | None = None
     base_outcome: str = ABANDONED
     low_confidence_turns: int = 0
     first_message: str | None = None
@@ -136,6 +143,8 @@ def summarize(conversation_id: str, events: Sequence[StoredEvent], threshold: fl
                 s.branch = value[:40]
             elif name == Slot.PENDING:
                 pending = value
+            elif name == Slot.ADDRESS_VERDICT:
+                s.address_verdict = worse_verdict(s.address_verdict, value)
     if turn_open and turn_low:
         s.low_confidence_turns += 1
     s.sessions = max(s.sessions, 1)

@@ -1,4 +1,4 @@
-"""Migration 0002 matches the console's table definitions and rolls back cleanly (SQLite and PostgreSQL)."""
+"""The migrations give the console's table definitions and roll back cleanly (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import os
@@ -12,7 +12,7 @@ from sqlalchemy import MetaData, inspect, text
 
 from loginhelp.db.schema import all_metadata
 from loginhelp.db.engine import make_engine
-from loginhelp.db.migrate import downgrade, upgrade
+from loginhelp.db.migrate import downgrade, head_revisions, upgrade
 from loginhelp.transcripts.models import CONSOLE_TABLES
 
 from .conftest import Backend, PostgresServer
@@ -34,7 +34,7 @@ def _check(url: str) -> None:
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003" == head_revisions()[0]
             names = set(inspect(conn).get_table_names())
             assert set(CONSOLE_TABLES) | {"agents", "sign_in_attempts"} <= names
             model = _console_metadata()
@@ -100,5 +100,23 @@ def test_backend_fixture_has_the_events_table(backend: Backend) -> None:
     engine = make_engine(backend.tracker_url)
     try:
         assert "events" in inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+
+
+def test_0003_adds_the_verdict_and_makes_the_index_summarise_again(tmp_path) -> None:
+    """An index built before 0003 is summarised again after it, so old conversations get their verdict column."""
+    url = f"sqlite:///{tmp_path / 'v.db'}"
+    upgrade(url, "0002")
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO transcript_index_state (id, stable_id, hole_id, hole_since, updated_at) "
+                              "VALUES (1, 500, 501, 1.0, 1.0)"))
+        upgrade(url)
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT stable_id, hole_id FROM transcript_index_state")).one() == (0, None)
+            columns = {c["name"] for c in inspect(conn).get_columns("conversation_summaries")}
+            assert "address_verdict" in columns
     finally:
         engine.dispose()

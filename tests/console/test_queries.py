@@ -235,3 +235,30 @@ def test_search_expressions_are_safe() -> None:
     assert fts5_expression(terms) == '"drop"* AND "table"* AND "x"* AND "coinex com"* AND "or"* AND "near"*'
     assert tsquery_expression(search_terms("coinex.com login")) == "(coinex <-> com:*) & (login:*)"
     assert search_terms("!!! ???") == []
+
+
+def phishing(cid: str, start: float, verdicts: list[str]) -> ConversationWriter:
+    """A phishing question per verdict, as action_start_branch records them."""
+    w = ConversationWriter(cid, start, "socketio").session_start()
+    for verdict in verdicts:
+        w.user(f"is this address real ({verdict})", "phishing_check", 0.95).action("action_start_branch")
+        w.bot("Verdict.").slot("address_verdict", verdict).slot("branch", "phishing").listen()
+    return w
+
+
+def test_address_verdict_is_the_worst_shown_and_filters(service: TranscriptService,
+                                                        write: Callable[..., None]) -> None:
+    write(
+        phishing("p-official", T0, ["official"]),
+        phishing("p-look", T0 + DAY, ["lookalike", "official"]),  # a later official address does not hide it
+        phishing("p-other", T0 + 2 * DAY, ["official", "not_coinex"]),
+        solved("p-none", T0 + 3 * DAY),
+    )
+    rows = {r.conversation_id: r for r in service.page(ConversationFilters(), 1, 50).rows}
+    assert {cid: r.address_verdict for cid, r in rows.items()} == {
+        "p-official": "official", "p-look": "lookalike", "p-other": "not_coinex", "p-none": None}
+    assert ids(service, address_verdict="lookalike") == ["p-look"]
+    assert ids(service, address_verdict="NOT_COINEX") == ["p-other"]
+    assert rows["p-look"].to_dict()["address_verdict"] == "lookalike"
+    filters, errors = ConversationFilters.from_mapping({"address_verdict": "suspicious"})
+    assert not filters.active and errors == ["address_verdict: expected one of official, not_coinex, lookalike"]
