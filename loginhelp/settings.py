@@ -238,6 +238,14 @@ SETTINGS: Tuple[Setting, ...] = (
     S("TELEGRAM_API_BASE", "http_url", "https://api.telegram.org", "The Bot API (a local fake in tests).", "Telegram"),
     S("TELEGRAM_WEBHOOK_RETRY_SECONDS", "number", "5", "Wait before registering the webhook again after a failure.",
       "Telegram", minimum=0.2, maximum=300),
+    # --- Live facts ------------------------------------------------------------------------
+    S("STATUS_PAGE_URL", "http_url", None,
+      "A Statuspage-compatible status page (its /api/v2/summary.json is read). Unset: customers are asked to check it.",
+      "Live facts"),
+    S("STATUS_PAGE_TIMEOUT_SECONDS", "number", "2", "How long to wait for the status page.", "Live facts",
+      minimum=0.1, maximum=30),
+    S("STATUS_PAGE_CACHE_SECONDS", "number", "60", "How long an answer of the status page is reused.", "Live facts",
+      minimum=0, maximum=3600),
     # --- Embedded mode (make run) ----------------------------------------------------------
     S("RASA_PORT", "port", "5005", "Rasa server (REST, socket.io, Telegram webhook).", "make run", exported=False),
     S("ACTION_PORT", "port", "5055", "Action server.", "make run", exported=False),
