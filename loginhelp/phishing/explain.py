@@ -5,9 +5,9 @@ assistant's own words ("Careful, this is not CoinEx: <explanation>.").
 """
 from __future__ import annotations
 
-from typing import Dict
+from typing import Dict, Optional
 
-from .glyphs import describe_swaps, spoken
+from .glyphs import describe_swaps, fold, skeleton, spoken
 
 # Trick codes: dnstwist's fuzzer names for the typosquats it makes, our own for the rest.
 TRICKS: Dict[str, str] = {
@@ -35,11 +35,15 @@ TRICKS: Dict[str, str] = {
 }
 
 
-def name_trick(trick: str, shown: str, genuine: str, brand: str) -> str:
-    """The clause for a typosquat of the name ``genuine`` written as ``shown``."""
+def name_trick(trick: str, shown: str, genuine: str, brand: str, *, joiner: str = "-", inner: Optional[str] = None) -> str:
+    """The clause for a typosquat of the name ``genuine`` written as ``shown``.
+
+    ``joiner`` is the character that joins words in such names: ``-`` in domains, ``_`` in Telegram handles;
+    ``inner`` is the trick a homoglyph name still plays once its letters are read as plain ones.
+    """
     instead = f"({shown} instead of {genuine})"
     if trick == "homoglyph":
-        return describe_swaps(shown, genuine, brand)
+        return _look_alike(shown, genuine, brand, joiner, inner)
     if trick == "omission":
         missing = _missing(shown, genuine)
         what = "one letter is" if missing.isalnum() else f"{_the(missing)} is"
@@ -53,7 +57,7 @@ def name_trick(trick: str, shown: str, genuine: str, brand: str) -> str:
     if trick == "replacement":
         return f"one letter is replaced by the key next to it on the keyboard {instead}"
     if trick == "hyphenation":
-        return f"it adds a hyphen to {brand}'s name {instead}"
+        return f"it adds {spoken(joiner)} to {brand}'s name {instead}"
     if trick == "plural":
         return f"it slips an s into {brand}'s name {instead}"
     if trick == "insertion":
@@ -68,7 +72,7 @@ def name_trick(trick: str, shown: str, genuine: str, brand: str) -> str:
     if trick == "dictionary":
         return f"it adds a word to {brand}'s name ({shown})"
     if trick == "brand-plus-words":
-        return f"it mixes {brand}'s name with other words ({shown})"
+        return f"it mixes {brand}'s name with other words or numbers ({shown})"
     return f"it is spelled almost, but not quite, like {brand}'s name {instead}"
 
 
@@ -97,6 +101,21 @@ def decoy_before_at(userinfo: str, host: str, *, email: bool, brand: str) -> str
 def name_in_path(registrable: str, brand: str) -> str:
     """The clause for ``https://evil.io/coinex.com/login``."""
     return f"the link goes to {registrable}; {brand}'s name only comes after it, where it changes nothing"
+
+
+def _look_alike(shown: str, genuine: str, brand: str, joiner: str, inner: Optional[str]) -> str:
+    """Name the foreign letters first, then what the name still gets wrong once they are read as Latin."""
+    shape = skeleton(shown)
+    if shape == shown:
+        return describe_swaps(shown, genuine, brand)
+    clause = describe_swaps(shown, shape, brand)
+    if shape == genuine:
+        return clause
+    if inner and inner != "homoglyph":
+        return f"{clause}, and {name_trick(inner, shape, genuine, brand, joiner=joiner)}"
+    if fold(shape) == fold(genuine):
+        return f"{clause}, and {describe_swaps(shape, genuine, brand)}"
+    return f"{clause}, and it spells {shape} instead of {genuine}"
 
 
 def _missing(shown: str, genuine: str) -> str:

@@ -81,30 +81,43 @@ def swaps(shown: str, genuine: str) -> List[Tuple[str, str]]:
 
 
 def describe_swaps(shown: str, genuine: str, brand: str) -> str:
-    """One clause naming each odd character of ``shown`` against ``genuine``."""
+    """One clause naming each odd character of ``shown`` against ``genuine``, alike ones together."""
     pairs = swaps(shown, genuine)
     if not pairs:
         return f"it only looks like {brand}'s name ({shown} instead of {genuine})"
-    foreign = [(s, g) for s, g in pairs if len(s) == 1 and len(g) == 1 and not s.isascii() and script_of(s) != "Latin"]
-    clauses = [_describe_one(s, g, brand) for s, g in pairs if (s, g) not in foreign]
-    if len(foreign) == 1:
-        clauses.insert(0, _describe_one(*foreign[0], brand))
-    elif foreign:
-        scripts = list(dict.fromkeys(script_of(s) for s, _ in foreign))
-        odd, plain = _and([s for s, _ in foreign]), _and([g for _, g in foreign])
-        clauses.insert(0, f"the {odd} in it are {_and(scripts)} letters, not Latin {plain}")
+    groups: dict = {}
+    for odd, plain in pairs:
+        groups.setdefault(_oddity(odd, plain), []).append((odd, plain))
+    clauses = []
+    for oddity, group in groups.items():
+        odd, plain = _and([o for o, _ in group]), _and([p for _, p in group])
+        many = len(group) > 1
+        if oddity == "accent":
+            verb, marks, owner = ("carry", "marks", "don't") if many else ("carries", "a mark", "doesn't")
+            clauses.append(f"the {odd} in it {verb} {marks} that the {plain} in {brand}'s name {owner} have")
+        elif oddity == "special":
+            what = "are special letters, not plain" if many else "is a special letter, not a plain"
+            clauses.append(f"the {odd} in it {what} {plain}")
+        elif oddity == "ascii":
+            clauses.extend(f"it has {spoken(o)} where {brand}'s name has {spoken(p)}" for o, p in group)
+        else:
+            scripts = _and(list(dict.fromkeys(script_of(o) for o, _ in group)))
+            what = f"are {scripts} letters, not Latin" if many else f"is {_article(scripts)} {scripts} letter, not a Latin"
+            clauses.append(f"the {odd} in it {what} {plain}")
     return ", and ".join(clauses)
 
 
-def _describe_one(shown: str, genuine: str, brand: str) -> str:
-    if len(shown) == 1 and not shown.isascii():
-        script = script_of(shown)
-        if script == "Latin":
-            if latin_lookalike(shown) == genuine:
-                return f"the {shown} in it carries a mark that the {genuine} in {brand}'s name doesn't have"
-            return f"the {shown} in it is a special letter, not a plain {genuine}"
-        return f"the {shown} in it is {_article(script)} {script} letter, not a Latin {genuine}"
-    return f"it has {spoken(shown)} where {brand}'s name has {spoken(genuine)}"
+def _oddity(odd: str, plain: str) -> str:
+    """What kind of stand-in ``odd`` is: another script's letter, an accented or special Latin one, or plain ASCII."""
+    if len(odd) != 1 or odd.isascii():
+        return "ascii"
+    if script_of(odd) != "Latin":
+        return "script"
+    return "accent" if _unaccented(odd) == plain else "special"
+
+
+def _unaccented(char: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c)).lower()
 
 
 def _article(word: str) -> str:

@@ -27,7 +27,8 @@ class OfficialNames:
     def __post_init__(self) -> None:
         domains = tuple(display_host(d) for d in self.domains)
         for domain in domains:
-            if split_host(domain).registrable != domain:
+            parts = split_host(domain)
+            if not parts.suffix or parts.registrable != domain:
                 raise ValueError(f"{domain!r} is not a registrable domain (e.g. coinex.com)")
         object.__setattr__(self, "domains", domains)
         object.__setattr__(self, "telegram", tuple(h.strip().lstrip("@").lower() for h in self.telegram))

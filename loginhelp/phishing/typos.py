@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
-from typing import Dict, FrozenSet, Optional, Tuple
+from typing import Dict, FrozenSet, Iterable, Optional, Tuple
 
 import dnstwist
 
@@ -69,6 +69,24 @@ class Imitation:
     trick: str
     shown: str
     genuine: str
+    # For a homoglyph: the trick its plain-letter reading still plays ("coinnеx" reads as a doubled letter).
+    inner: Optional[str] = None
+
+    @property
+    def rank(self) -> int:
+        """Lower is the better explanation: dnstwist's tricks in FUZZERS order, then ours."""
+        order = FUZZERS + _OWN
+        return order.index(self.trick) if self.trick in order else len(order)
+
+
+# Our own tricks (homoglyph is also dnstwist's), after dnstwist's.
+_OWN = ("near-spelling", "brand-plus-words")
+
+
+def best_imitation(name: str, targets: Iterable[Target]) -> Optional[Imitation]:
+    """The imitation of any of ``targets`` that ``name`` is best explained by (first target on a tie)."""
+    found = [m for m in (imitation(name, t) for t in targets) if m]
+    return min(found, key=lambda m: m.rank) if found else None
 
 
 def domain_target(domain: str) -> Target:
@@ -123,7 +141,7 @@ def imitation(name: str, target: Target) -> Optional[Imitation]:
     if fuzzer:
         return Imitation(fuzzer, name, genuine)
     if _looks_like(name, target):
-        return Imitation("homoglyph", name, genuine)
+        return Imitation("homoglyph", name, genuine, target.squats.get(skeleton(name)))
     tokens = [t for t in _SEPARATORS.split(name) if t]
     if len(tokens) > 1:
         if genuine in tokens:

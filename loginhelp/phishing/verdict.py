@@ -19,7 +19,7 @@ from . import explain
 from .addresses import EMAIL, TELEGRAM, URL, Address, addresses_in
 from .hosts import display_host, ip_address, split_host, split_url
 from .official import OfficialNames
-from .typos import Imitation, Target, domain_target, handle_target, imitation
+from .typos import Target, best_imitation, domain_target, handle_target, imitation
 
 logger = logging.getLogger(__name__)
 
@@ -123,22 +123,22 @@ def _judge_host(address: Address, official: OfficialNames) -> Verdict:
     return Verdict(NOT_COINEX, address, registrable, None, _not_ours(address, host, ip, parts.suffix, registrable, brand))
 
 
-def _name_trick(parts, targets: Iterable[_DomainTarget], brand: str) -> Optional[Tuple[str, str]]:
+def _name_trick(parts, targets: Tuple[_DomainTarget, ...], brand: str) -> Optional[Tuple[str, str]]:
     """(trick, explanation) when the registered name imitates an official one."""
+    split = parts.subdomain.rsplit(".", 1)[-1] + "." + parts.name if parts.subdomain else ""
     for official in targets:
-        genuine = official.target.genuine
-        split = parts.subdomain.rsplit(".", 1)[-1] + "." + parts.name if parts.subdomain else ""
         if official.target.squats.get(split) == "subdomain":
             return "subdomain", explain.split_by_dot(parts.registrable)
-        if parts.name == genuine:
+        if parts.name == official.target.genuine:
             return "tld-swap", explain.other_suffix(parts.suffix, official.suffix)
-        found = imitation(parts.name, official.target)
-        if found:
-            text = explain.name_trick(found.trick, found.shown, found.genuine, brand)
-            if parts.suffix != official.suffix:
-                text += ", and " + explain.other_suffix(parts.suffix, official.suffix)
-            return found.trick, text
-    return None
+    found = best_imitation(parts.name, (t.target for t in targets))
+    if found is None:
+        return None
+    text = explain.name_trick(found.trick, found.shown, found.genuine, brand, inner=found.inner)
+    suffix = next(t.suffix for t in targets if t.target.genuine == found.genuine)
+    if parts.suffix != suffix:
+        text += ", and " + explain.other_suffix(parts.suffix, suffix)
+    return found.trick, text
 
 
 def _imitated(pieces: Iterable[str], targets: Iterable[Target]) -> bool:
@@ -173,13 +173,9 @@ def _judge_handle(address: Address, official: OfficialNames) -> Verdict:
     if handle in official.telegram:
         return Verdict(OFFICIAL, address, None, None, f"it is @{handle}, {accounts}")
     tables = _targets(official)
-    found: Optional[Imitation] = None
-    for target in tables.handles + tuple(t.target for t in tables.domains):
-        found = imitation(handle, target)
-        if found:
-            break
+    found = best_imitation(handle, tables.handles + tuple(t.target for t in tables.domains))
     if found:
-        text = explain.name_trick(found.trick, found.shown, found.genuine, brand)
+        text = explain.name_trick(found.trick, found.shown, found.genuine, brand, joiner="_", inner=found.inner)
         if found.trick in ("dictionary", "brand-plus-words"):
             text += f", but it isn't {accounts}"
         return Verdict(LOOKALIKE, address, None, found.trick, text)
