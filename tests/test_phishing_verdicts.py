@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import pytest
 import yaml
@@ -167,11 +169,23 @@ def test_judge_safety_net_answers_not_coinex(monkeypatch):
     assert (result.kind, result.trick) == (NOT_COINEX, None)
 
 
-def test_official_only_for_official_registrable_domains():
-    for text in _random_strings(200):
+def test_official_only_when_the_link_really_goes_to_coinex():
+    rng = random.Random(11)
+    pieces = ["coinex", ".com", ".", "evil", ".io", "@", "/", ":", "\\", "#", "?", "%2e", "www", "-", "0", "о", "https://", " "]
+    judged = 0
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 12)))
         for result in verdicts_in(text):
-            if result.kind == OFFICIAL and result.address.kind != "telegram":
-                assert result.registrable == "coinex.com"
+            judged += 1
+            if result.kind != OFFICIAL:
+                continue
+            assert result.registrable == "coinex.com"
+            assert result.address.host == "coinex.com" or result.address.host.endswith(".coinex.com")
+            if result.address.kind == "url":
+                written = result.address.text.replace("\\", "/")
+                written = written if re.match(r"^[a-z]+://", written, re.IGNORECASE) else "http://" + written
+                assert unquote(urlsplit(written).hostname or "").strip(".") == result.address.host
+    assert judged > 400
 
 
 # ------------------------------------------------------------------ official names

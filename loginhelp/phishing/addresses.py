@@ -57,6 +57,7 @@ _TG_RESOLVE = re.compile(r"(?<![a-z0-9])tg://resolve\?domain=([a-z][a-z0-9_]{3,3
 _BARE = re.compile(
     rf"""
     (?<![{_ALNUM}_.@%+\-])
+    (?:mailto:)?
     (?:(?P<user>[{_ALNUM}_.+\-%]{{1,64}}(?::[^\s@/]{{0,64}})?)@)?
     (?P<host>{_IPV4}|{_HOSTNAME})
     (?![{_ALNUM}{_MARK}_\-]|{_DOT}[{_ALNUM}])
@@ -78,12 +79,15 @@ _TRAILING = ".,;:!?'\"»…。，！？；：、"
 _CLOSERS = {")": "(", "]": "[", "}": "{"}
 # Two-label names ending in these are file names far more often than addresses.
 _FILE_SUFFIXES = frozenset({"zip", "mov", "py", "sh", "md", "rs", "pl"})
-# "cant log in.it says error": a sentence whose space went missing reads as a name
-# under a country ending that is also an English word.
-_WORD_ENDINGS = frozenset("it is no me to at in do so be us my am as by go".split())
+# "cant log in.it says error", "done.now what": a sentence whose space went missing reads
+# as a name under an ending (a country's or a generic one) that is also an English word.
+_WORD_ENDINGS = frozenset(
+    "it is no me to at in do so be us my am as by go now how new one help live today work works fun".split()
+)
 _SENTENCE_WORDS = frozenset(
-    """in on it out up login logon log again now here there this that app site page work working help account
-    password code error luck time today phone email yet too still back off""".split()
+    """in on it out up login logon log again now here there this that app site page work works worked working help
+    account password code error luck time today yesterday phone email mail sms yet too still back off done fine ok
+    okay thanks sorry please anything nothing something everything tried also already anymore well then""".split()
 )
 # A dotted quad right after these words is a version or an error code, not an address.
 _NUMBER_CONTEXT = re.compile(
