@@ -163,11 +163,11 @@ def _link(written: str, kind: str) -> Optional[Address]:
 
 
 def _telegram_handle(path: str) -> Optional[str]:
-    """The account a t.me path opens (``/s/name``, ``/name/123``), or ``+code`` for an invite."""
+    """The account a t.me path opens (``/s/name``, ``/name/123``), or ``+code`` for an invite (lower case too)."""
     path = path.strip("/")
     invite = _INVITE.match(path)
     if invite:
-        return "+" + invite.group(1)
+        return "+" + invite.group(1).lower()
     segments = [s for s in path.split("/") if s]
     if segments[:1] == ["s"]:
         segments = segments[1:]

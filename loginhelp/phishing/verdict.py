@@ -17,7 +17,7 @@ from typing import Iterable, List, Optional, Tuple
 
 from . import explain
 from .addresses import EMAIL, TELEGRAM, URL, Address, addresses_in
-from .hosts import display_host, ip_address, split_host, split_url
+from .hosts import HostParts, display_host, ip_address, split_host, split_url
 from .official import OfficialNames
 from .typos import Target, best_imitation, domain_target, handle_target, imitation
 
@@ -91,11 +91,11 @@ def _judge_host(address: Address, official: OfficialNames) -> Verdict:
     host = display_host(address.host)
     userinfo = path = ""
     if address.kind == URL:
-        parts = split_url(address.text)
-        if parts is not None and parts.host == host:
-            userinfo, path = parts.userinfo, parts.path
+        link = split_url(address.text)
+        if link is not None and link.host == host:
+            userinfo, path = link.userinfo.lower(), link.path.lower()
     elif address.kind == EMAIL:
-        userinfo = address.text.rpartition("@")[0]
+        userinfo = address.text.rpartition("@")[0].lower()
     targets = _targets(official).domains
     ip = ip_address(host)
     parts = split_host(host)
@@ -111,8 +111,7 @@ def _judge_host(address: Address, official: OfficialNames) -> Verdict:
         found = _name_trick(parts, targets, brand)
         if found:
             return lookalike(*found)
-        shown = _imitated(parts.subdomain.split("."), (t.target for t in targets))
-        if shown:
+        if _imitated(parts.subdomain.split("."), (t.target for t in targets)):
             return lookalike("official-subdomain", explain.official_in_front(parts.subdomain, registrable))
     if _imitated(_DECOY_SEPARATORS.split(userinfo), (t.target for t in targets)):
         email = address.kind == EMAIL
@@ -123,7 +122,7 @@ def _judge_host(address: Address, official: OfficialNames) -> Verdict:
     return Verdict(NOT_COINEX, address, registrable, None, _not_ours(address, host, ip, parts.suffix, registrable, brand))
 
 
-def _name_trick(parts, targets: Tuple[_DomainTarget, ...], brand: str) -> Optional[Tuple[str, str]]:
+def _name_trick(parts: HostParts, targets: Tuple[_DomainTarget, ...], brand: str) -> Optional[Tuple[str, str]]:
     """(trick, explanation) when the registered name imitates an official one."""
     split = parts.subdomain.rsplit(".", 1)[-1] + "." + parts.name if parts.subdomain else ""
     for official in targets:
