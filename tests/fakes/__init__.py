@@ -1,0 +1,1 @@
+"""Local stand-ins for the outside services the assistant talks to, for tests without the internet."""
