@@ -7,13 +7,13 @@ can serve the next message.
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text
-from urllib.parse import urlsplit
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import playbook
+from actions.address_check import addresses_shown, say_verdicts
 from actions.answers import says, step_answer
 from actions.channel_context import client_info, clock_skew_seconds, describe_skew, platform_from_device
 from loginhelp.contract import BRANCH_QUESTIONS, Pending, Slot
@@ -76,22 +76,6 @@ def present_step(
     return events + [SlotSet(Slot.PENDING, Pending.STEP_FEEDBACK)]
 
 
-def url_verdict(dispatcher: CollectingDispatcher, url: Optional[str]) -> None:
-    """Say whether a URL the customer asks about is on an official CoinEx domain."""
-    if not url:
-        return
-    candidate = url.strip()
-    if "://" not in candidate:
-        candidate = "http://" + candidate
-    try:
-        host = urlsplit(candidate).hostname or ""
-    except ValueError:
-        host = ""
-    official = bool(host) and playbook.load().is_official_host(host)
-    response = "utter_url_official" if official else "utter_url_not_official"
-    dispatcher.utter_message(response=response, url=url.strip())
-
-
 # A secret confuses the classifier; what it ranks first besides is taken from this confidence.
 MIN_CONFIDENCE_BESIDE_SECRET = 0.15
 
@@ -139,11 +123,17 @@ def open_branch(dispatcher: CollectingDispatcher, tracker: Tracker, branch: str)
     said = book.steps_said_done(tracker.latest_message.get("text") or "", plan)
     tried = _with_titles([], said)
     index = _next_untried(plan, 0, tried, twofa_method(tracker))
+    events: List[EventType] = []
     if branch == "phishing":
-        url_verdict(dispatcher, next(tracker.get_latest_entity_values("url"), None))
+        # A warning about the address answers the check the first step would ask for:
+        # straight on to what to do if details were typed there.
+        events, warned = say_verdicts(dispatcher, tracker, addresses_shown(tracker))
+        after_warning = book.after_address_warning
+        if warned and after_warning in plan:
+            index = max(index, plan.index(after_warning))
     if index < len(plan) and any(sid in said for sid in plan[:index]):
         dispatcher.utter_message(response="utter_skip_tried")
-    return [SlotSet(Slot.STEPS_TRIED, tried)] + present_step(dispatcher, tracker, branch, plan, index)
+    return events + [SlotSet(Slot.STEPS_TRIED, tried)] + present_step(dispatcher, tracker, branch, plan, index)
 
 
 def step_failed(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
@@ -167,6 +157,13 @@ def step_failed(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Even
         step = book.steps[sid]
         if step.if_not_needed and step.said_not_needed(text):
             return [SlotSet(Slot.STEPS_TRIED, tried)] + close_case(dispatcher, step.if_not_needed)
+    on_screen = book.steps[plan[index]]
+    if (on_screen.if_needed and on_screen.said_needed(text) and not said and not says("still_failing", text)
+            and not book.steps_said_done(text, plan[index:index + 1])):
+        # "Oh no, I typed my password there" to the step for exactly that: do it now, not the next step.
+        dispatcher.utter_message(response=on_screen.if_needed)
+        dispatcher.utter_message(response="utter_did_that_help")
+        return []
     if next_index < len(plan) and any(book.steps[sid].title in tried for sid in plan[index + 1:next_index]):
         dispatcher.utter_message(response="utter_skip_tried")
     return [SlotSet(Slot.STEPS_TRIED, tried)] + present_step(dispatcher, tracker, branch, plan, next_index)
@@ -316,8 +313,15 @@ def respond_to_problem(dispatcher: CollectingDispatcher, tracker: Tracker, inten
         if step_answer(tracker.latest_message.get("text") or "") == "problem_solved":
             return close_case(dispatcher)
         text = tracker.latest_message.get("text") or ""
+        if branch == current == "phishing":
+            verdicts = addresses_shown(tracker)
+            if verdicts:
+                return address_in_branch(dispatcher, tracker, verdicts)
         said_done = book.steps_said_done(text, plan)  # "i am on coinex.com": an earlier step of this branch
-        if (book.belongs_to(branch, current) or on_screen in book.branches[branch] or said_done
+        # "I didn't type my password there" to the phishing step is about that step, not the password.
+        about_step = on_screen is not None and (book.steps[on_screen].said_needed(text)
+                                                or book.steps[on_screen].said_not_needed(text))
+        if (book.belongs_to(branch, current) or on_screen in book.branches[branch] or said_done or about_step
                 or says("still_failing", text)):
             if tracker.get_slot(Slot.PENDING) == Pending.BROWSER_CHOICE:
                 return present_step(dispatcher, tracker, current, plan, _step_index(tracker))
@@ -328,6 +332,19 @@ def respond_to_problem(dispatcher: CollectingDispatcher, tracker: Tracker, inten
             return step_failed(dispatcher, tracker)
         dispatcher.utter_message(response="utter_switch_branch")
     return open_branch(dispatcher, tracker, branch)
+
+
+def address_in_branch(dispatcher: CollectingDispatcher, tracker: Tracker, verdicts: List[Any]) -> List[EventType]:
+    """Another address asked about in the phishing branch: its verdict, then the step for it
+    (what to do if details were typed there, after a warning; the question again otherwise)."""
+    book = playbook.load()
+    events, warned = say_verdicts(dispatcher, tracker, verdicts)
+    plan = list(tracker.get_slot(Slot.PLAN) or [])
+    after_warning = book.after_address_warning
+    if warned and after_warning in plan and _step_index(tracker) < plan.index(after_warning):
+        return events + present_step(dispatcher, tracker, tracker.get_slot(Slot.BRANCH), plan, plan.index(after_warning))
+    dispatcher.utter_message(response="utter_did_that_help")
+    return events
 
 
 SETUP_ENTITIES = {"platform", "device", "browser"}

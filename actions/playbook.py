@@ -23,6 +23,8 @@ _NOT_USED = re.compile(r"\b(don.?t|do not|doesn.?t|never|not|no longer|stopped)\
 # Punctuation ends a clause only before a space or the end ("coinex.com" is one word).
 _CLAUSES = re.compile(r"[.;!?]+(?=\s|$)|\n+|,\s*|\s+(?:and|but|so|though|although)\s+")
 # A question says nothing is done: "is www.coinex.com the real site?"
+# "Oh no," in front of a clause is dismay, not a negation of what follows.
+_DISMAY = re.compile(r"^\W*(?:oh\s+)?(?:no+|god|damn|shit|crap|dang)\b[\s,.!]*(?=\w)")
 _SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+")
 _QUESTION = re.compile(r"^\s*(is|are|am|do|does|did|can|could|should|would|will|how|what|where|which|why|who)\b|\?\s*$")
 
@@ -54,6 +56,8 @@ class Step:
     methods: FrozenSet[str] = frozenset()
     # Said when the customer's words make the step pointless; the case then closes.
     if_not_needed: Optional[str] = None
+    #: The response when the customer says the step concerns them ("I typed my password there").
+    if_needed: Optional[str] = None
     done: Tuple[Pattern, ...] = field(default=(), compare=False)
     unavailable: Tuple[Pattern, ...] = field(default=(), compare=False)
     not_needed: Tuple[Pattern, ...] = field(default=(), compare=False)
@@ -75,12 +79,18 @@ class Step:
         clauses = stated_clauses(text)
         if not any(p.search(c) for c in clauses for p in self.not_needed):
             return False
-        return not any(p.search(c) for c in clauses if not _NEGATION.search(c) for p in self.needed)
+        return not self.said_needed(text)
+
+    def said_needed(self, text: str) -> bool:
+        """Whether ``text`` says the step concerns the customer ("oh no, I entered my password on it")."""
+        clauses = [_DISMAY.sub("", c) for c in stated_clauses(text)]
+        return any(p.search(c) for c in clauses if not _NEGATION.search(c) for p in self.needed)
 
 
 @dataclass(frozen=True)
 class Playbook:
-    official_domains: Tuple[str, ...]
+    #: The step shown after a warning about an address (what to do if details were typed there).
+    after_address_warning: str
     branch_for_intent: Dict[str, str]
     branches: Dict[str, Tuple[str, ...]]
     related: Dict[str, FrozenSet[str]]
@@ -145,11 +155,6 @@ class Playbook:
             return f"{step.response}_{platform}"
         return step.response
 
-    def is_official_host(self, host: str) -> bool:
-        host = host.lower().rstrip(".")
-        return any(host == d or host.endswith("." + d) for d in self.official_domains)
-
-
 def _tuple(items) -> Tuple[str, ...]:
     return tuple(str(i) for i in (items or []))
 
@@ -172,6 +177,7 @@ def parse(raw: dict) -> Playbook:
             waits=bool(s.get("waits", False)),
             methods=frozenset(_tuple(s.get("methods"))),
             if_not_needed=s.get("if_not_needed"),
+            if_needed=s.get("if_needed"),
             done=_patterns((said.get(sid) or {}).get("done")),
             unavailable=_patterns((said.get(sid) or {}).get("unavailable")),
             not_needed=_patterns((said.get(sid) or {}).get("not_needed")),
@@ -181,7 +187,7 @@ def parse(raw: dict) -> Playbook:
     }
     triage = raw["triage"]
     book = Playbook(
-        official_domains=_tuple(raw["official_domains"]),
+        after_address_warning=str(raw["after_address_warning"]),
         branch_for_intent=dict(raw["branch_for_intent"]),
         branches={b: _tuple(s) for b, s in raw["branches"].items()},
         related={b: frozenset(_tuple(r)) for b, r in (raw.get("related") or {}).items()},
@@ -201,6 +207,8 @@ def parse(raw: dict) -> Playbook:
         if sid not in steps
     ]
     problems += [f"unknown step {sid!r} in said" for sid in said if sid not in steps]
+    if book.after_address_warning not in steps:
+        problems.append(f"unknown step {book.after_address_warning!r} after an address warning")
     problems += [f"unknown 2FA method {m!r} of step {s.id!r}" for s in steps.values() for m in s.methods
                  if m not in book.twofa_methods]
     problems += [f"step {s.id!r} says when it is not needed but has no if_not_needed response"

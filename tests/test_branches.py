@@ -121,16 +121,44 @@ async def test_every_branch_ends_with_a_ticket_offer():
         assert len(slots["steps_tried"]) == len(transcript) - 1
 
 
-async def test_phishing_check_judges_the_url_first():
-    tracker = make_tracker(intent="phishing_check",
-                           entities=[{"entity": "url", "value": "coinex-login.net"}])
-    said, _, dispatcher = await run(ActionStartBranch(), tracker)
-    assert said[:2] == ["utter_url_not_official", "utter_step_check_url"]
-    assert dispatcher.messages[0]["url"] == "coinex-login.net"
-    tracker = make_tracker(intent="phishing_check",
-                           entities=[{"entity": "url", "value": "https://www.coinex.com/en/login"}])
-    said, _, _ = await run(ActionStartBranch(), tracker)
-    assert said[0] == "utter_url_official"
+async def test_phishing_check_judges_every_address_first_and_records_the_worst():
+    tracker = make_tracker(intent="phishing_check", text="is coinex-login.net or www.coinex.com the real one?")
+    said, state, dispatcher = await run(ActionStartBranch(), tracker)
+    # A warning answers the address check: straight on to what to do if details were typed there.
+    assert said == ["utter_address_lookalike", "utter_address_official", "utter_step_phishing_exposed",
+                    "utter_did_that_help"]
+    assert dispatcher.messages[0]["address"] == "coinex-login.net"
+    assert "adds a word to CoinEx's name" in dispatcher.messages[0]["reason"]
+    assert state["address_verdict"] == "lookalike"
+    tracker = make_tracker(intent="phishing_check", text="https://www.coinex.com/en/login is it safe?")
+    said, state, _ = await run(ActionStartBranch(), tracker)
+    assert said == ["utter_address_official", "utter_step_check_url", "utter_did_that_help"]
+    assert state["address_verdict"] == "official"
+
+
+async def test_a_telegram_account_gets_the_account_wording():
+    tracker = make_tracker(intent="phishing_check", text="@coinex_support_bot wants my 2fa code, is it you?")
+    said, state, dispatcher = await run(ActionStartBranch(), tracker)
+    assert said[0] == "utter_handle_lookalike" and dispatcher.messages[0]["address"] == "@coinex_support_bot"
+    assert state["address_verdict"] == "lookalike"
+
+
+async def test_an_official_address_later_does_not_hide_an_earlier_warning():
+    slots = {"branch": "phishing", "plan": ["check_url", "phishing_exposed"], "step": 1.0,
+             "pending": "step_feedback", "address_verdict": "lookalike"}
+    tracker = make_tracker(slots=slots, intent="phishing_check", text="and what about coinex.com?")
+    said, state, _ = await run(ActionStartBranch(), tracker)
+    assert said == ["utter_address_official", "utter_did_that_help"]
+    assert "address_verdict" not in state  # still lookalike
+
+
+async def test_a_lookalike_asked_about_at_the_first_step_moves_to_the_exposure_step():
+    slots = {"branch": "phishing", "plan": ["check_url", "phishing_exposed"], "step": 0.0,
+             "pending": "step_feedback"}
+    tracker = make_tracker(slots=slots, intent="phishing_check", text="the link was coinex-secure.net")
+    said, state, _ = await run(ActionStartBranch(), tracker)
+    assert said == ["utter_address_lookalike", "utter_step_phishing_exposed", "utter_did_that_help"]
+    assert state["address_verdict"] == "lookalike" and state["step"] == 1.0
 
 
 async def test_still_broken_after_the_offer_offers_again_without_new_steps():
@@ -289,7 +317,7 @@ async def test_a_question_about_a_step_does_not_skip_it():
     tracker = make_tracker(intent="phishing_check", text="is www.coinex.com/login the real site?",
                            entities=[{"entity": "url", "value": "www.coinex.com/login"}])
     said, _, _ = await run(ActionStartBranch(), tracker)
-    assert said == ["utter_url_official", "utter_step_check_url", "utter_did_that_help"]
+    assert said == ["utter_address_official", "utter_step_check_url", "utter_did_that_help"]
 
 
 async def test_yes_please_ticket_after_a_step_offers_the_ticket_instead_of_closing():

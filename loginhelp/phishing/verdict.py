@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterable, List, Optional, Tuple
 
+from ..contract import AddressVerdict
 from . import explain
 from .addresses import EMAIL, TELEGRAM, URL, Address, addresses_in
 from .hosts import HostParts, display_host, ip_address, split_host, split_url
@@ -23,9 +24,10 @@ from .typos import Target, best_imitation, domain_target, handle_target, imitati
 
 logger = logging.getLogger(__name__)
 
-OFFICIAL = "official"
-LOOKALIKE = "lookalike"
-NOT_COINEX = "not_coinex"
+# The verdicts are the conversation contract's (the slot and the console use them too).
+OFFICIAL = AddressVerdict.OFFICIAL
+LOOKALIKE = AddressVerdict.LOOKALIKE
+NOT_COINEX = AddressVerdict.NOT_COINEX
 
 _DECOY_SEPARATORS = re.compile(r"[/?#=&.+%:@~!$,;*()\[\]']+")
 
