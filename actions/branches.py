@@ -12,7 +12,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import playbook
+from actions import live_status, playbook
 from actions.address_check import addresses_shown, say_verdicts
 from actions.answers import says, step_answer
 from actions.channel_context import client_info, clock_skew_seconds, describe_skew, platform_from_device
@@ -60,6 +60,14 @@ def present_step(
         dispatcher.utter_message(response="utter_offer_ticket")
         return events + [SlotSet(Slot.PENDING, Pending.TICKET_OFFER)]
     step = book.steps[plan[index]]
+    check = live_status.latest() if step.checks_status else None
+    if check is not None:
+        told = live_status.say_status(dispatcher, check)
+        if told == live_status.CLEAR:
+            return present_step(dispatcher, tracker, branch, plan, index + 1)
+        if told == live_status.PROBLEM:
+            dispatcher.utter_message(response="utter_did_that_help")
+            return events + [SlotSet(Slot.PENDING, Pending.STEP_FEEDBACK)]
     browser = known_browser(tracker)
     response = book.response_for(step, browser, known_platform(tracker))
     if response is None:
@@ -404,6 +412,7 @@ class ActionStartBranch(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
+        await live_status.refresh()
         return respond_to_problem(dispatcher, tracker, latest_intent(tracker))
 
 
@@ -416,6 +425,7 @@ class ActionContinueBranch(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
+        await live_status.refresh()
         read = read_by_words(dispatcher, tracker)
         if read is not None:
             return read
@@ -447,6 +457,25 @@ class ActionContinueBranch(Action):
         return step_failed(dispatcher, tracker)
 
 
+class ActionTriageIntro(Action):
+    """Open the triage of a vague "I can't log in"; during an incident that can stop a
+    login, the customer hears about it first (CoinEx's status page)."""
+
+    def name(self) -> Text:
+        return "action_triage_intro"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        check = await live_status.refresh()
+        if check is not None and check.report is not None and live_status.affects_login(check.report):
+            live_status.say_status(dispatcher, check)
+            dispatcher.utter_message(response="utter_triage_intro_during_incident")
+        else:
+            dispatcher.utter_message(response="utter_triage_intro")
+        return []
+
+
 class ActionRouteTriage(Action):
     """After the triage questions, open the branch that fits (basics first)."""
 
@@ -456,6 +485,7 @@ class ActionRouteTriage(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
+        await live_status.refresh()
         book = playbook.load()
         platform = known_platform(tracker)
         branch = book.branch_for_triage(tracker.get_slot(Slot.TRIAGE_SYMPTOM), platform)

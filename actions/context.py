@@ -21,7 +21,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, EventType, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import playbook
+from actions import live_status, playbook
 from actions.answers import LEAD, says, step_answer, yes_no
 from actions.branches import (
     SETUP_ENTITIES,
@@ -197,6 +197,7 @@ class ActionReadInContext(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
+        await live_status.refresh()
         intent = reading(tracker)
         classified = ((tracker.latest_message or {}).get("intent") or {}).get("name")
         if intent == classified == "problem_solved":

@@ -7,7 +7,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import playbook
+from actions import live_status, playbook
 from actions.answers import says, step_answer
 from actions.branches import (
     answer_to_step,
@@ -101,6 +101,7 @@ class ActionDetour(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
+        await live_status.refresh()
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
         pending = tracker.get_slot(Slot.PENDING)
         read = read_by_words(dispatcher, tracker)

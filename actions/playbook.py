@@ -48,6 +48,7 @@ class Step:
     title: str
     variant: Optional[str] = None  # "browser" or "platform"
     check_clock: bool = False  # compare the widget's clock with ours (2FA time sync)
+    checks_status: bool = False  # the assistant reads the status page itself (STATUS_PAGE_URL)
     # The step is to go to support: "yes" to "Did that help?" then means "how?", not "I'm in".
     hands_over: bool = False
     # The step's advice may be to wait (an outage): "ok, I'll wait" closes the case politely.
@@ -173,6 +174,7 @@ def parse(raw: dict) -> Playbook:
             title=s["title"],
             variant=s.get("variant"),
             check_clock=bool(s.get("check_clock", False)),
+            checks_status=bool(s.get("checks_status", False)),
             hands_over=bool(s.get("hands_over", False)),
             waits=bool(s.get("waits", False)),
             methods=frozenset(_tuple(s.get("methods"))),

@@ -14,7 +14,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import playbook
+from actions import live_status, playbook
 from actions.branches import in_branch, latest_intent, respond_to_problem, step_failed
 from loginhelp.contract import Pending, Slot
 from loginhelp.security.secrets import PASSWORD, SECRET_KINDS_KEY, TWOFA_CODE, redact, secret_kinds
@@ -58,6 +58,7 @@ class ActionWarnSecret(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
+        await live_status.refresh()
         message = tracker.latest_message or {}
         text = message.get("text") or ""
         kinds = message.get(SECRET_KINDS_KEY) or secret_kinds(text)

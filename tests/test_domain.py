@@ -26,8 +26,7 @@ def _used_responses() -> set:
     for step in book.steps.values():
         if step.variant != "browser":  # browser steps exist only per browser
             used.add(step.response)
-        if step.if_not_needed:
-            used.add(step.if_not_needed)
+        used.update(r for r in (step.if_not_needed, step.if_needed) if r)
         if step.variant == "browser":
             used |= {f"{step.response}_{b}" for b in book.browsers + (playbook.OTHER_BROWSER,)}
         if step.variant == "platform":
