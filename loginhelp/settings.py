@@ -322,6 +322,8 @@ def _raw(setting: Setting, environ: Mapping[str, str], mode: str, seen: Tuple[st
         other = _raw(BY_NAME[match.group(1)], environ, mode, seen + (setting.name,))
         return other or ""
 
+    if not _REFERENCE.search(default):
+        return default  # "" stays "": Rasa's endpoints file needs REDIS_PASSWORD set, even empty
     return _REFERENCE.sub(resolve, default) or None
 
 

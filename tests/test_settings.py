@@ -138,3 +138,11 @@ def test_every_variable_the_run_scripts_and_endpoints_use_is_in_the_table() -> N
                  ROOT / "deploy/nginx.conf.template"]:
         used |= set(re.findall(r"\$\{([A-Z][A-Z0-9_]*)", path.read_text(encoding="utf-8")))
     assert used - internal - set(settings.BY_NAME) == set()
+
+
+def test_an_empty_default_is_exported_empty_for_rasas_endpoints_file() -> None:
+    """deploy/endpoints.prod.yml names ${REDIS_PASSWORD}: Rasa refuses to start when it is not set at all."""
+    script = settings.export({}, "prod") + 'printf "[%s|%s]" "${REDIS_PASSWORD-unset}" "${TRACKER_DB_PASSWORD-unset}"'
+    out = subprocess.run(["bash", "-c", script], capture_output=True, text=True, env={}, check=True).stdout
+    assert out == "[|]"
+    assert settings.get("REDIS_PASSWORD", {}) == ""
