@@ -74,6 +74,7 @@ def client_from_user_agent(user_agent: Optional[str]) -> ClientInfo:
     else:
         platform = None
     device_parts = [p for p in (parsed.device.brand, parsed.device.model) if p and p != "Other"]
+    device: Optional[str]
     if device_parts and not parsed.is_pc:
         device = " ".join(dict.fromkeys(device_parts))
     else:

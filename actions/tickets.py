@@ -14,7 +14,7 @@ import logging
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Text
+from typing import Any, Callable, Dict, List, Optional, Text, cast
 
 import yaml
 from rasa_sdk import Action, Tracker
@@ -262,7 +262,7 @@ class ValidateTicketForm(FormValidationAction):
         new: List[Attachment] = []
         for item in attachments if isinstance(attachments, list) else []:
             if isinstance(item, dict) and item.get("location"):
-                new.append({k: item.get(k) for k in ATTACHMENT_KEYS})
+                new.append(cast(Attachment, {k: item.get(k) for k in ATTACHMENT_KEYS}))
         if tracker.get_slot(RasaSlot.REQUESTED_SLOT) == Slot.TICKET_SCREENSHOTS:
             for url in tracker.get_latest_entity_values("url"):
                 new.append({"source": "url", "location": url})

@@ -94,7 +94,7 @@ def validate_action_responses_by_event_type() -> None:
             raise error
         return True
 
-    RemoteAction._validate_action_result = _validate_action_result  # type: ignore[assignment]
+    RemoteAction._validate_action_result = _validate_action_result
 
 
 def parse_payload(text: Optional[Text], domain: Any) -> Optional[Dict[Text, Any]]:
@@ -130,7 +130,7 @@ def parse_button_payloads_without_nlu() -> None:
         parse_data.update(parsed)
         return parse_data
 
-    MessageProcessor._parse_message_with_graph = _parse_message_with_graph  # type: ignore[assignment]
+    MessageProcessor._parse_message_with_graph = _parse_message_with_graph
 
 
 def resolve_event_types_from_a_table() -> None:
@@ -150,7 +150,7 @@ def resolve_event_types_from_a_table() -> None:
             table.setdefault(cls.type_name, cls)
         return found
 
-    Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[assignment]
+    Event.resolve_by_type = staticmethod(resolve_by_type)
 
 
 def freeze_after_loading_the_model() -> None:

@@ -152,7 +152,7 @@ class RasaStack(ServerGroup):
 
     def send(self, sender: str, message: str, metadata: Optional[Dict[str, Any]] = None) -> List[Dict[str, Any]]:
         """One REST turn: the assistant's messages in order."""
-        body = {"sender": sender, "message": message}
+        body: Dict[str, Any] = {"sender": sender, "message": message}
         if metadata is not None:
             body["metadata"] = metadata
         request = urllib.request.Request(f"{self.url}/webhooks/rest/webhook", data=json.dumps(body).encode(),

@@ -372,9 +372,8 @@ def export(environ: Optional[Mapping[str, str]] = None, mode: str = "prod") -> s
         raw = _raw(setting, environ, mode)
         if raw is None:
             continue
-        if setting.kind == "username":
-            raw = parse(setting, raw)
-        lines.append(f"{setting.name}={shlex.quote(raw)}")
+        value = str(parse(setting, raw)) if setting.kind == "username" else raw
+        lines.append(f"{setting.name}={shlex.quote(value)}")
     exported = [s.name for s in SETTINGS if s.exported and _raw(s, environ, mode) is not None]
     if exported:
         lines.append("export " + " ".join(exported))

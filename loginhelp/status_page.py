@@ -236,7 +236,9 @@ def parse_summary(data: Any, now: Optional[datetime] = None) -> StatusReport:
     if not isinstance(data, dict):
         raise BadSummary("the summary is not a JSON object")
     status = data.get("status")
-    indicator = status.get("indicator") if isinstance(status, dict) else None
+    if not isinstance(status, dict):
+        raise BadSummary("status is missing")
+    indicator = status.get("indicator")
     if indicator not in INDICATORS:
         raise BadSummary(f"status.indicator is {indicator!r}, not one of {', '.join(INDICATORS)}")
     return StatusReport(

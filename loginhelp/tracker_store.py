@@ -92,7 +92,7 @@ def redact_event_dict(data: Dict[str, Any], secrets: Dict[str, str] | None = Non
     data = copy.deepcopy(data)
     secrets = dict(secrets or {})
     if data.get("event") == UserUttered.type_name:
-        parse_data = data.get("parse_data") if isinstance(data.get("parse_data"), dict) else {}
+        parse_data: Dict[str, Any] = data["parse_data"] if isinstance(data.get("parse_data"), dict) else {}
         secrets.update(secret_values([data.get("text"), parse_data.get("text")]))
         for holder in (data, parse_data):
             if isinstance(holder.get("text"), str):
@@ -145,6 +145,8 @@ class _EventStatements:
 
 class RedactingSQLTrackerStore(SQLTrackerStore):
     """SQLTrackerStore whose stored (and streamed) events carry no customer secrets."""
+
+    engine: sa.engine.Engine  # set by SQLTrackerStore.__init__
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -11,6 +11,8 @@ echo "== rasa data validate"
 
 echo "== ruff (configuration in pyproject.toml)"
 .venv/bin/ruff check loginhelp actions
+echo "== mypy (configuration in pyproject.toml)"
+.venv/bin/mypy
 
 echo "== pytest"
 # The widget's browser test drives Debian's Chromium (Playwright's own download is not used).

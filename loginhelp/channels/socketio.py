@@ -39,6 +39,7 @@ from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
 from loginhelp.channels.common import clean_text, widget_metadata
+from loginhelp.contract import WidgetMetadata
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +120,7 @@ class SocketIOInput(StockSocketIOInput):
     def name(cls) -> Text:
         return "socketio"
 
-    def _metadata(self, data: Dict[str, Any]) -> Dict[str, Any]:
+    def _metadata(self, data: Dict[str, Any]) -> WidgetMetadata:
         raw = data.get(self.metadata_key)
         if isinstance(raw, str):
             try:

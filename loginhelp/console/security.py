@@ -68,7 +68,7 @@ def require_agent() -> Response | None:
         response.status_code = 401
         return response
     target = request.full_path if request.query_string else request.path
-    return redirect(url_for("auth.sign_in", next=target))
+    return redirect(url_for("auth.sign_in", next=target))  # type: ignore[return-value]  # werkzeug's Response, which Flask accepts
 
 
 def admin_required(view: F) -> F:

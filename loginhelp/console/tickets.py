@@ -60,7 +60,7 @@ def detail(reference: str) -> Any:
     ticket = ctx.tickets.get(reference)
     if ticket is None:
         abort(404, "No ticket with this reference.")
-    has_transcript = bool(ticket.conversation_id) and bool(ctx.transcripts.reader.conversation(ticket.conversation_id))
+    has_transcript = bool(ticket.conversation_id and ctx.transcripts.reader.conversation(ticket.conversation_id))
     return render_template("ticket.html", ticket=ticket, statuses=STATUSES, has_transcript=has_transcript)
 
 

@@ -14,7 +14,7 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import Any, Dict, Iterable, List
+from typing import Any, Dict, Iterable, List, cast
 
 import spacy
 import yaml
@@ -43,14 +43,15 @@ def source_fingerprint(source: Path = DEFAULT_SOURCE) -> str:
 
 
 def _configure_tokenizer(nlp: Language, rules: Dict[str, Any]) -> None:
+    tokenizer: Any = nlp.tokenizer  # spaCy types it as a callable; it is a Tokenizer
     for text, norm in (rules.get("special_cases") or {}).items():
-        nlp.tokenizer.add_special_case(str(text), [{ORTH: str(text), NORM: str(norm)}])
+        tokenizer.add_special_case(str(text), [{ORTH: str(text), NORM: str(norm)}])
     patterns: List[str] = list(rules.get("token_match") or [])
     if patterns:
         # Inline flags must lead the whole expression; spaCy serialises only the
         # pattern string, so flags passed to re.compile would be lost on disk.
         combined = re.compile("(?i)" + "|".join(f"(?:{p})" for p in patterns))
-        nlp.tokenizer.token_match = combined.match
+        tokenizer.token_match = combined.match
 
 
 def _lemma_patterns(
@@ -93,10 +94,10 @@ def build(source: Path = DEFAULT_SOURCE) -> Language:
 
     nlp = spacy.blank("en")
     _configure_tokenizer(nlp, tokenizer_rules)
-    ruler = nlp.add_pipe("attribute_ruler")
+    ruler: Any = nlp.add_pipe("attribute_ruler")
     for item in _lemma_patterns(lemmas, tokenizer_rules.get("special_cases") or {}):
         ruler.add(patterns=item["patterns"], attrs=item["attrs"])
-    entity_ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"})
+    entity_ruler: Any = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"})
     entity_ruler.add_patterns(_entity_patterns(nlp, entities))
 
     nlp.meta["name"] = PIPELINE_NAME
@@ -126,7 +127,7 @@ def main(argv: List[str] | None = None) -> int:
     nlp = build(source)
     output.parent.mkdir(parents=True, exist_ok=True)
     nlp.to_disk(output)
-    print(f"built spaCy pipeline {output} ({len(nlp.get_pipe('entity_ruler'))} entity patterns)")
+    print(f"built spaCy pipeline {output} ({len(cast(Any, nlp.get_pipe('entity_ruler')))} entity patterns)")
     return 0
 
 

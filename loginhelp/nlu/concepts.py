@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from pathlib import Path
-from typing import Dict, Iterable, List, Pattern
+from typing import Dict, Iterable, List, Mapping, Pattern
 
 import yaml
 
@@ -38,7 +38,7 @@ def read_lexicon(path: Path = LEXICON) -> Dict[str, List[str]]:
 class Concepts:
     """Whole-word, case- and accent-insensitive phrase matching, one pattern per concept."""
 
-    def __init__(self, lexicon: Dict[str, Iterable[object]]) -> None:
+    def __init__(self, lexicon: Mapping[str, Iterable[object]]) -> None:
         self.patterns: Dict[str, Pattern[str]] = {}
         self.phrases: Dict[str, List[str]] = {}
         for name, phrases in lexicon.items():

@@ -212,8 +212,8 @@ class ConceptIntentClassifier(GraphComponent):
         probabilities = classifier.predict_proba(self._features(*self._texts_and_docs(texts)))
         names = [str(name) for name in classifier.classes_]
         for message, row in zip(texts, probabilities):
-            ranking = sorted(({"name": n, "confidence": float(p)} for n, p in zip(names, row)),
-                             key=lambda entry: (-entry["confidence"], entry["name"]))
+            ranking = [{"name": n, "confidence": c}
+                       for c, n in sorted(((float(p), n) for n, p in zip(names, row)), key=lambda e: (-e[0], e[1]))]
             message.set(INTENT, dict(ranking[0]), add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
         return messages

@@ -78,7 +78,8 @@ class ScreenshotDraft:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "ScreenshotDraft":
-        return cls(**{k: data.get(k) for k in ATTACHMENT_KEYS})
+        values: dict[str, Any] = {k: data.get(k) for k in ATTACHMENT_KEYS}
+        return cls(**values)
 
 
 @dataclass

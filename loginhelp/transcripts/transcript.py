@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Sequence
+from typing import Any, Dict, Sequence
 
 from ..contract import RasaSlot
 from ..security.secrets import redact
@@ -169,7 +169,7 @@ def build_transcript(conversation_id: str, events: Sequence[StoredEvent], thresh
             intent, confidence = user_intent(data)
             parse_data = data.get("parse_data") or {}
             text = data.get("text")
-            metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+            metadata: Dict[str, Any] = data["metadata"] if isinstance(data.get("metadata"), dict) else {}
             turn = Turn(
                 number=turn_number,
                 time=ev.timestamp,

@@ -66,7 +66,7 @@ class TelegramInput(StockTelegramInput):
             shared = RedisUpdateIds(settings.redis, settings.bot_id)
         self.seen = SeenUpdates(shared)
 
-    def get_output_channel(self) -> OutputChannel:  # type: ignore[override]
+    def get_output_channel(self) -> OutputChannel:
         if not self.settings.enabled:
             return CollectingOutputChannel()
         if self._output is None:
@@ -147,8 +147,8 @@ class TelegramInput(StockTelegramInput):
     async def _on_callback(self, query: Any, on_new_message: OnNewMessage, output: TelegramOutput) -> str:
         if not isinstance(query, dict) or not isinstance(query.get("id"), str):
             raise MalformedUpdate("callback_query.id missing")
-        message = query.get("message") if isinstance(query.get("message"), dict) else {}
-        user = query.get("from") if isinstance(query.get("from"), dict) else {}
+        message: Dict[str, Any] = query["message"] if isinstance(query.get("message"), dict) else {}
+        user: Dict[str, Any] = query["from"] if isinstance(query.get("from"), dict) else {}
         chat = message.get("chat", {}).get("id") if isinstance(message.get("chat"), dict) else None
         if isinstance(chat, bool) or not isinstance(chat, int):
             chat = int_or_none(user.get("id"))

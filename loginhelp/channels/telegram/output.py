@@ -102,16 +102,16 @@ class TelegramOutput(StockTelegramOutput):
         )
 
     @property
-    def session(self) -> aiohttp.ClientSession:  # type: ignore[override]
+    def session(self) -> aiohttp.ClientSession:
         return self._sessions.get()
 
-    async def close(self) -> None:  # type: ignore[override]
+    async def close(self) -> None:
         """Close the session of the running loop (others die with their loops)."""
         session = self._sessions.pop()
         if session is not None and not session.closed:
             await session.close()
 
-    async def request(self, method, data=None, files=None, **kwargs):  # type: ignore[override]
+    async def request(self, method, data=None, files=None, **kwargs):
         try:
             return await super().request(method, data, files, **kwargs)
         except RetryAfter as error:  # flood control: wait once if it is short

@@ -33,7 +33,7 @@ class RedisSettings:
     key_prefix: str = "loginhelp"
 
     @classmethod
-    def load(cls, environ: Mapping[str, str]) -> Optional["RedisSettings"]:
+    def load(cls, environ: Optional[Mapping[str, str]] = None) -> Optional["RedisSettings"]:
         """None when REDIS_HOST is unset; :class:`SettingsError` for a bad value."""
         host = settings.get("REDIS_HOST", environ)
         if not host:

@@ -87,20 +87,20 @@ def command_text(text: str) -> str:
 def read_message(message: Dict[str, Any]) -> Tuple[Optional[str], TelegramMetadata]:
     """The text for Rasa and the metadata of a private chat's message; the text is
     None for content the assistant cannot read (stickers, voice, ...)."""
-    metadata: TelegramMetadata = {Metadata.CHANNEL_USER: channel_user(message.get("from"))}  # type: ignore[misc]
+    metadata: TelegramMetadata = {Metadata.CHANNEL_USER: channel_user(message.get("from"))}
     text = message.get("text")
     if isinstance(text, str):
         return clean_text(command_text(text)), metadata
     attachment = attachment_from_message(message)
     if attachment is None:
         return None, metadata
-    metadata[Metadata.ATTACHMENTS] = [attachment]  # type: ignore[literal-required]
+    metadata[Metadata.ATTACHMENTS] = [attachment]
     caption = clean_text(message.get("caption")) if isinstance(message.get("caption"), str) else ""
     if caption:
-        metadata[Metadata.CAPTION] = caption  # type: ignore[literal-required]
+        metadata[Metadata.CAPTION] = caption
     return ChannelMessage.SHARE_SCREENSHOT, metadata
 
 
 def callback_metadata(query: Dict[str, Any]) -> TelegramMetadata:
     """The metadata of a pressed button: who pressed it."""
-    return {Metadata.CHANNEL_USER: channel_user(query.get("from"))}  # type: ignore[misc]
+    return {Metadata.CHANNEL_USER: channel_user(query.get("from"))}

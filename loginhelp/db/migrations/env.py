@@ -22,7 +22,7 @@ if config.config_file_name is not None:
 target_metadata = all_metadata()
 
 
-def _include_name(name: str | None, type_: str, _parents: dict) -> bool:
+def _include_name(name: str | None, type_: object, _parents: object) -> bool:
     """Leave alone the tables the models do not describe (full-text search, Rasa's events)."""
     return type_ != "table" or name is None or is_managed_table(name)
 
