@@ -17,7 +17,7 @@ from actions.address_check import addresses_shown, say_verdicts
 from actions.answers import says, step_answer
 from actions.channel_context import client_info, clock_skew_seconds, describe_skew, platform_from_device
 from loginhelp.contract import BRANCH_QUESTIONS, Pending, Slot
-from loginhelp.security.secrets import INTENT_BEFORE_SECRET_KEY, SHARE_SECRET_INTENT
+from loginhelp.secret_detection import INTENT_BEFORE_SECRET_KEY, SHARE_SECRET_INTENT
 
 CLOCK_SKEW_LIMIT_S = 30
 

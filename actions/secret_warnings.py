@@ -17,7 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import live_status, playbook
 from actions.branches import in_branch, latest_intent, respond_to_problem, step_failed
 from loginhelp.contract import Pending, Slot
-from loginhelp.security.secrets import PASSWORD, SECRET_KINDS_KEY, TWOFA_CODE, redact, secret_kinds
+from loginhelp.secret_detection import PASSWORD, SECRET_KINDS_KEY, TWOFA_CODE, redact, secret_kinds
 
 _ADVICE = {
     "password": "utter_secret_password",

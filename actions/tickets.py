@@ -30,7 +30,7 @@ from actions.context import hand_back
 from actions.secret_warnings import warn_about
 from loginhelp.contact import InvalidContact, normalise_contact
 from loginhelp.contract import ATTACHMENT_KEYS, BRANCH_QUESTIONS, Attachment, Metadata, Pending, RasaSlot, Slot
-from loginhelp.security.secrets import secret_kinds
+from loginhelp.secret_detection import secret_kinds
 from loginhelp.tickets import ScreenshotDraft, TicketDraft, TicketService, normalise_reference
 from loginhelp.tickets.service import is_database_unavailable
 

@@ -324,7 +324,7 @@ def _calibrate(details: List[Dict[str, Any]], truth: List[str], ambiguity: float
 def _secret_table(path: str = SECRET_CASES) -> Dict[str, Any]:
     import yaml
 
-    from loginhelp.security.secrets import secret_kinds
+    from loginhelp.secret_detection import secret_kinds
 
     cases = yaml.safe_load((REPO_ROOT / path).read_text(encoding="utf-8"))
     false_alarms = [t for t in cases["ordinary"] if secret_kinds(t)]

@@ -8,7 +8,7 @@ Configured in endpoints.yml::
       db: var/tracker.db
 
 Rasa instantiates custom stores with the same keyword arguments as its SQL
-store. What is redacted, with loginhelp.security.secrets.redact:
+store. What is redacted, with loginhelp.secret_detection.redact:
 - the customer's text (``text`` and ``parse_data.text``) and entity values;
 - anywhere else in any event (bot replies, slot values, metadata), exact copies
   of a secret the customer typed in this conversation (an echo).
@@ -40,7 +40,7 @@ from rasa.shared.core.events import Event, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from .db.engine import make_engine
-from .security.secrets import find_secrets, redact
+from .secret_detection import find_secrets, redact
 
 #: Shorter "secrets" are not echo-replaced (they would hit ordinary words and numbers).
 MIN_ECHO_LENGTH = 4

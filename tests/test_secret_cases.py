@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from loginhelp.security.secrets import secret_kinds
+from loginhelp.secret_detection import secret_kinds
 
 CASES = yaml.safe_load((Path(__file__).parent / "nlu" / "secret_cases.yml").read_text(encoding="utf-8"))
 

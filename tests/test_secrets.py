@@ -7,7 +7,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.secret_warnings import ActionWarnSecret
 from loginhelp.nlu.secret_guard import SecretGuard
-from loginhelp.security.secrets import find_secrets, redact, secret_kinds
+from loginhelp.secret_detection import find_secrets, redact, secret_kinds
 from tests.conftest import make_tracker, responses
 
 SEED = "legal winner thank year wave sausage worth useful legal winner thank yellow"

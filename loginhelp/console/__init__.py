@@ -22,7 +22,7 @@ from ..tickets.statuses import STATUSES
 from ..transcripts.config import known_intents
 from ..transcripts.service import TranscriptService
 from ..transcripts.summary import ADDRESS_VERDICT_LABELS
-from . import security
+from . import access
 from .context import EXTENSION, ConsoleContext
 from .settings import ConsoleSettings
 
@@ -87,7 +87,7 @@ def create_app(settings: ConsoleSettings | None = None, transcripts: TranscriptS
         known_intents=known_intents(),
     )
     csrf.init_app(app)
-    security.install(app)
+    access.install(app)
 
     from .admin import bp as admin_bp
     from .api import bp as api_bp
@@ -100,7 +100,7 @@ def create_app(settings: ConsoleSettings | None = None, transcripts: TranscriptS
 
     app.jinja_env.filters["when"] = _format_time
     app.jinja_env.filters["pretty_json"] = _pretty_json
-    app.jinja_env.globals.update(current_agent=security.current_agent, TICKET_STATUSES=STATUSES,
+    app.jinja_env.globals.update(current_agent=access.current_agent, TICKET_STATUSES=STATUSES,
                                  address_verdict_labels=ADDRESS_VERDICT_LABELS,
                                  address_verdicts=list(ADDRESS_VERDICT_LABELS.items()))
     _install_error_pages(app)
@@ -118,7 +118,7 @@ def _install_error_pages(app: Flask) -> None:
 
 
 def _error(code: int, message: str) -> Any:
-    if security.wants_json():
+    if access.wants_json():
         response = jsonify(error=message)
         response.status_code = code
         return response

@@ -7,8 +7,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 
 from ..agents.models import ROLES
 from ..agents.repository import AgentExists, AgentNotFound, LastAdminError
+from .access import current_agent
 from .context import console
-from .security import current_agent
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

@@ -7,8 +7,8 @@ from flask import Blueprint, abort, jsonify, request
 
 from ..tickets.statuses import validate_status
 from ..transcripts.queries import ConversationFilters
+from .access import current_agent
 from .context import console
-from .security import current_agent
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 

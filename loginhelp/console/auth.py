@@ -7,8 +7,8 @@ from typing import Any
 from flask import Blueprint, redirect, render_template, request, session, url_for
 
 from ..agents.signin import RATE_LIMITED
+from .access import safe_next, sign_in_session
 from .context import console
-from .security import safe_next, sign_in_session
 
 bp = Blueprint("auth", __name__)
 

@@ -13,8 +13,8 @@ from ..transcripts.export import conversations_csv, nlu_yaml
 from ..transcripts.queries import ConversationFilters
 from ..transcripts.review import validate_intent
 from ..transcripts.summary import OUTCOME_LABELS, OUTCOMES
+from .access import current_agent
 from .context import console
-from .security import current_agent
 
 bp = Blueprint("conversations", __name__)
 

@@ -9,9 +9,9 @@ from ..exports import json_array
 from ..tickets.errors import TicketNotFound
 from ..tickets.export import iter_tickets, tickets_csv
 from ..tickets.statuses import STATUSES, validate_status
+from .access import current_agent
 from .context import console
 from .conversations import _int_arg, _stamp, download
-from .security import current_agent
 
 bp = Blueprint("tickets", __name__)
 

@@ -19,7 +19,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from loginhelp.security.secrets import (
+from loginhelp.secret_detection import (
     INTENT_BEFORE_SECRET_KEY,
     SECRET_KINDS_KEY,
     SHARE_SECRET_INTENT,

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from ..db.timeutil import utcnow
-from ..security.secrets import redact
+from ..secret_detection import redact
 from .models import conversation_notes, conversation_reviews, conversation_tags, intent_corrections
 from .queries import normalise_tag
 

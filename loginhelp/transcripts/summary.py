@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from ..contract import READ_IN_CONTEXT_KEY, AddressVerdict, Pending, Slot, worse_verdict
-from ..security.secrets import redact
+from ..secret_detection import redact
 from .events import StoredEvent
 
 SOLVED = "solved"

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from typing import Any, Dict, Sequence
 
 from ..contract import RasaSlot
-from ..security.secrets import redact
+from ..secret_detection import redact
 from .events import StoredEvent
 from .summary import FALLBACK_ACTIONS, is_low_confidence, user_intent
 

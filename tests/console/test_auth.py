@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 
 from loginhelp.agents.repository import AgentRepository
 from loginhelp.agents.signin import SignInGuard
-from loginhelp.console.security import PUBLIC_ENDPOINTS
+from loginhelp.console.access import PUBLIC_ENDPOINTS
 
 from .helpers import ADMIN_EMAIL, AGENT_EMAIL, PASSWORD, csrf_token, post_form, sign_in
 

@@ -1,1 +1,0 @@
-"""Security rules shared by the NLU pipeline, the actions and storage."""
