@@ -30,7 +30,6 @@ import platform
 import random
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -40,6 +39,8 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+
+from loginhelp.servers import descendants, free_port, process_status_kb
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RESULTS_DIR = REPO_ROOT / "bench" / "results"
@@ -212,47 +213,6 @@ CONVERSATIONS = [
 # Servers
 # --------------------------------------------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _proc_status(pid: int) -> Dict[str, int]:
-    """VmHWM / VmRSS of a process in kB (empty when it is gone)."""
-    out: Dict[str, int] = {}
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as handle:
-            for line in handle:
-                if line.startswith(("VmHWM:", "VmRSS:")):
-                    key, value = line.split(":", 1)
-                    out[key] = int(value.split()[0])
-    except (FileNotFoundError, ProcessLookupError, PermissionError):
-        pass
-    return out
-
-
-def _descendants(pid: int) -> List[int]:
-    """PIDs of all descendants of ``pid`` (from /proc/*/stat)."""
-    children: Dict[int, List[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as handle:
-                stat = handle.read()
-            ppid = int(stat[stat.rindex(")") + 2:].split()[1])
-        except (FileNotFoundError, ProcessLookupError, ValueError, IndexError, PermissionError):
-            continue
-        children.setdefault(ppid, []).append(int(entry))
-    found, stack = [], [pid]
-    while stack:
-        for child in children.get(stack.pop(), []):
-            found.append(child)
-            stack.append(child)
-    return found
-
-
 @dataclass
 class Server:
     name: str
@@ -287,8 +247,8 @@ class Server:
             return
         assert self.proc is not None
         rss = 0
-        for pid in [self.proc.pid] + _descendants(self.proc.pid):
-            status = _proc_status(pid)
+        for pid in [self.proc.pid] + descendants(self.proc.pid):
+            status = process_status_kb(pid)
             if status:
                 self.seen_pids[pid] = max(self.seen_pids.get(pid, 0), status.get("VmHWM", 0))
                 rss += status.get("VmRSS", 0)
@@ -556,8 +516,8 @@ def render_markdown(report: Dict[str, Any]) -> str:
         f"- Machine: nproc={report['machine']['nproc']}, {report['machine']['platform']}, Python {report['machine']['python']}; "
         f"load average (1/5/15 min) before {report['machine']['loadavg_before']}, after {report['machine']['loadavg_after']}",
         f"- Model: `{report['model']}` ({report['model_mb']:.1f} MB, trained {report['model_mtime']})",
-        f"- Set-up: Rasa server + action server on loopback, SQLite tracker store, REST channel; "
-        f"each simulated user sends its next message as soon as the reply arrives (no think time)",
+        "- Set-up: Rasa server + action server on loopback, SQLite tracker store, REST channel; "
+        "each simulated user sends its next message as soon as the reply arrives (no think time)",
         f"- Conversations per level: {report['conversations_per_level']} "
         f"(templates: {', '.join(report['conversation_templates'])}), unique sender per conversation",
         f"- Start-up until healthy: Rasa server {_f(report['startup_seconds']['rasa_server'])} s, "

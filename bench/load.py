@@ -44,7 +44,6 @@ import platform
 import random
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -57,10 +56,10 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import aiohttp
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from loginhelp.prod_stack import PostgresDatabases, ProdStack, redis_cleanup
+from loginhelp.servers import free_port, http_status, peak_memory_mb
 
-from tests.prod.stack import PostgresDatabases, ProdStack, redis_cleanup  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
 
 VENV_BIN = REPO / ".venv" / "bin"
 MODEL = REPO / "models" / "loginhelp.tar.gz"
@@ -104,57 +103,6 @@ STOCK_CONVERSATIONS: Dict[str, List[Turn]] = {
     "sad_not_helped": [("hey there", "How are you"), ("not good", "cheer you up"), ("no", "Bye")],
     "bot_challenge": [("are you a bot?", "bot"), ("goodbye", "Bye")],
 }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def http_ok(url: str) -> bool:
-    import urllib.request
-
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status == 200
-    except Exception:  # noqa: BLE001
-        return False
-
-
-# ------------------------------------------------------------------------------------
-# Memory
-# ------------------------------------------------------------------------------------
-
-
-def _status_kb(pid: int, field_name: str) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(field_name + ":"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def _descendants(pid: int) -> List[int]:
-    found, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        try:
-            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
-        except OSError:
-            children = []
-        for child in map(int, children):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
-def peak_memory_mb(pid: int) -> Dict[str, float]:
-    own = _status_kb(pid, "VmHWM")
-    children = sum(_status_kb(child, "VmHWM") for child in _descendants(pid))
-    return {"vmhwm_mb": round(own / 1024, 1), "vmhwm_with_children_mb": round((own + children) / 1024, 1)}
 
 
 # ------------------------------------------------------------------------------------
@@ -208,7 +156,7 @@ def _wait(urls: List[str], processes: List[subprocess.Popen], logs: List[Path], 
             if process.poll() is not None:
                 raise RuntimeError(f"{' '.join(map(str, process.args[:3]))} exited:\n"
                                    f"{log.read_text(errors='replace')[-2000:]}")
-        if all(http_ok(url) for url in urls):
+        if all(http_status(url) == 200 for url in urls):
             return
         time.sleep(1)
     raise RuntimeError(f"not up within {timeout} s: {urls}")

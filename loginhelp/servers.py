@@ -7,7 +7,7 @@ tail when a process dies first) and stops them with their children.
 mode starts them (``python -m loginhelp.rasa_launch run``), with free ports and
 its own SQLite tracker store and ticket database under ``workdir`` unless told
 otherwise; the ticket database is migrated first with ``loginhelp db upgrade``.
-tests/prod starts ``scripts/run_prod.sh`` instead (tests/prod/stack.py).
+tests/prod and ``make bench-load`` start ``scripts/run_prod.sh`` instead (loginhelp/prod_stack.py).
 """
 from __future__ import annotations
 
@@ -36,6 +36,48 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def process_status_kb(pid: int) -> Dict[str, int]:
+    """VmHWM (peak) and VmRSS (now) of a process in kB, from /proc; empty when it is gone."""
+    out: Dict[str, int] = {}
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as handle:
+            for line in handle:
+                if line.startswith(("VmHWM:", "VmRSS:")):
+                    key, value = line.split(":", 1)
+                    out[key] = int(value.split()[0])
+    except OSError:
+        pass
+    return out
+
+
+def descendants(pid: int) -> List[int]:
+    """Every descendant of ``pid`` (Rasa's servers fork workers: their memory counts too)."""
+    children: Dict[int, List[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as handle:
+                stat = handle.read()
+            ppid = int(stat[stat.rindex(")") + 2:].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    found, stack = [], [pid]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            found.append(child)
+            stack.append(child)
+    return found
+
+
+def peak_memory_mb(pid: int) -> Dict[str, float]:
+    """Peak resident memory of a process, alone and with its descendants, in MB."""
+    own = process_status_kb(pid).get("VmHWM", 0)
+    children = sum(process_status_kb(child).get("VmHWM", 0) for child in descendants(pid))
+    return {"vmhwm_mb": round(own / 1024, 1), "vmhwm_with_children_mb": round((own + children) / 1024, 1)}
 
 
 def http_status(url: str, timeout: float = 2.0) -> int:

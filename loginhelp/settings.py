@@ -246,6 +246,12 @@ SETTINGS: Tuple[Setting, ...] = (
       minimum=0.1, maximum=30),
     S("STATUS_PAGE_CACHE_SECONDS", "number", "60", "How long an answer of the status page is reused.", "Live facts",
       minimum=0, maximum=3600),
+    # --- Tests and benchmarks --------------------------------------------------------------
+    S("TEST_POSTGRES_URL", "database_url", None,
+      "The PostgreSQL server tests and benchmarks create their databases on. Unset: postgres@127.0.0.1:5432.",
+      "Tests and benchmarks", exported=False),
+    S("TEST_REDIS_DB", "int", "13", "The Redis database tests and benchmarks may empty.", "Tests and benchmarks",
+      minimum=0, maximum=15, exported=False),
     # --- Embedded mode (make run) ----------------------------------------------------------
     S("RASA_PORT", "port", "5005", "Rasa server (REST, socket.io, Telegram webhook).", "make run", exported=False),
     S("ACTION_PORT", "port", "5055", "Action server.", "make run", exported=False),

@@ -17,7 +17,7 @@ import pytest
 
 from tests.channels.fake_telegram import FakeTelegramAPI
 
-from .stack import PostgresDatabases, ProdStack, TcpProxy, free_port, redis_cleanup
+from loginhelp.prod_stack import PostgresDatabases, ProdStack, TcpProxy, free_port, redis_cleanup
 
 REPO = Path(__file__).resolve().parents[2]
 TELEGRAM_TOKEN = "123456789:PROD-fake_token_for_loopback_only"

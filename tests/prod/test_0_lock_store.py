@@ -13,7 +13,7 @@ from rasa.utils.endpoints import EndpointConfig
 
 from loginhelp.lock_store import AtomicRedisLockStore
 
-from .stack import redis_cleanup
+from loginhelp.prod_stack import redis_cleanup
 
 REDIS_DB = int(os.environ.get("TEST_REDIS_DB", "13"))
 

@@ -9,7 +9,7 @@ from typing import Any, Dict, List, Tuple
 
 import aiohttp
 
-from .stack import ProdStack
+from loginhelp.prod_stack import ProdStack
 
 CONVERSATIONS = 200
 TICKET_EVERY = 4  # one conversation in four files a ticket

@@ -25,7 +25,7 @@ from tests.channels.fake_telegram import FakeTelegramAPI
 
 from .conftest import TELEGRAM_SECRET
 from .payloads import TELEGRAM_PATH, TELEGRAM_SECRET_HEADER, EmitPayload, Generator, HttpPayload, printable
-from .stack import ProdStack
+from loginhelp.prod_stack import ProdStack
 
 SEED = int(os.environ.get("FUZZ_SEED", "20240606"))
 BUDGET_S = float(os.environ.get("FUZZ_SECONDS", "180"))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import time
 
-from .stack import ProdStack, texts
+from loginhelp.prod_stack import ProdStack, texts
 
 REFERENCE = re.compile(r"LH-[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{6}")
 APOLOGY = "something went wrong on my side"

@@ -1,4 +1,4 @@
-"""The production mode under test: scripts/run_prod.sh with private ports, databases and Redis keys.
+"""The production mode for tests and benchmarks: scripts/run_prod.sh with private ports, databases and Redis keys.
 
 ``ProdStack`` starts the real script (migrations, nginx, two Rasa replicas, two
 action server replicas, the spool flusher) on free loopback ports, against two
@@ -27,10 +27,9 @@ import requests
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 
-from loginhelp.servers import free_port
+from loginhelp import settings
+from loginhelp.servers import MODEL, REPO, free_port
 
-REPO = Path(__file__).resolve().parents[2]
-MODEL = REPO / "models" / "loginhelp.tar.gz"
 DEFAULT_ADMIN_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
 
 
@@ -129,7 +128,7 @@ class PostgresDatabases:
     """Two databases (tickets, tracker) with a random name, dropped at the end."""
 
     def __init__(self, admin_url: Optional[str] = None) -> None:
-        self.admin_url = make_url(admin_url or os.environ.get("TEST_POSTGRES_URL") or DEFAULT_ADMIN_URL)
+        self.admin_url = make_url(admin_url or settings.get("TEST_POSTGRES_URL") or DEFAULT_ADMIN_URL)
         token = secrets.token_hex(4)
         self.tickets_name = f"lhprod_{token}"
         self.tracker_name = f"lhprod_{token}_tracker"
@@ -210,7 +209,7 @@ class ProdStack:
         self.action_lb_port = free_port()
         self.rasa_ports = [free_port() for _ in range(replicas)]
         self.action_ports = [free_port() for _ in range(replicas)]
-        self.redis_db = int(os.environ.get("TEST_REDIS_DB", "13"))
+        self.redis_db = int(settings.get("TEST_REDIS_DB"))
         self.redis_prefix = f"lhtest{secrets.token_hex(4)}"
         admin = databases.admin_url
         env = {k: v for k, v in os.environ.items()
