@@ -217,7 +217,7 @@ def step_affirmed(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Ev
         return present_step(dispatcher, tracker, tracker.get_slot(Slot.BRANCH), plan, len(plan))  # the ticket offer
     if says("request", text) and step_answer(text) != "problem_solved":
         return step_failed(dispatcher, tracker)
-    if says("acknowledge", text):
+    if says("acknowledge", text) or (says("will_try", text) and not says("will_wait", text)):
         dispatcher.utter_message(response="utter_ask_step_outcome")
         return []
     return close_case(dispatcher)
