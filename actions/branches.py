@@ -136,9 +136,9 @@ def open_branch(dispatcher: CollectingDispatcher, tracker: Tracker, branch: str)
         # A warning about the address answers the check the first step would ask for:
         # straight on to what to do if details were typed there.
         events, warned = say_verdicts(dispatcher, tracker, addresses_shown(tracker))
-        after_warning = book.after_address_warning
-        if warned and after_warning in plan:
-            index = max(index, plan.index(after_warning))
+        warning_index = _after_warning_index(plan)
+        if warned and warning_index is not None:
+            index = max(index, warning_index)
     if index < len(plan) and any(sid in said for sid in plan[:index]):
         dispatcher.utter_message(response="utter_skip_tried")
     return events + [SlotSet(Slot.STEPS_TRIED, tried)] + present_step(dispatcher, tracker, branch, plan, index)
@@ -332,7 +332,7 @@ def respond_to_problem(dispatcher: CollectingDispatcher, tracker: Tracker, inten
         if (book.belongs_to(branch, current) or on_screen in book.branches[branch] or said_done or about_step
                 or says("still_failing", text)):
             if tracker.get_slot(Slot.PENDING) == Pending.BROWSER_CHOICE:
-                return present_step(dispatcher, tracker, current, plan, _step_index(tracker))
+                return present_step_on_screen(dispatcher, tracker)
             # "google authenticator on my iphone" to the clock step: its iPhone version, not the next step.
             if (step_has_new_version(tracker) and not says("still_failing", text)
                     and (on_screen is None or book.steps[on_screen].fits(twofa_method(tracker)))):
@@ -342,15 +342,20 @@ def respond_to_problem(dispatcher: CollectingDispatcher, tracker: Tracker, inten
     return open_branch(dispatcher, tracker, branch)
 
 
+def _after_warning_index(plan: List[str]) -> Optional[int]:
+    """Where in ``plan`` the step after a warning about an address is, if the plan has it."""
+    after = playbook.load().after_address_warning
+    return plan.index(after) if after in plan else None
+
+
 def address_in_branch(dispatcher: CollectingDispatcher, tracker: Tracker, verdicts: List[Any]) -> List[EventType]:
     """Another address asked about in the phishing branch: its verdict, then the step for it
     (what to do if details were typed there, after a warning; the question again otherwise)."""
-    book = playbook.load()
     events, warned = say_verdicts(dispatcher, tracker, verdicts)
     plan = list(tracker.get_slot(Slot.PLAN) or [])
-    after_warning = book.after_address_warning
-    if warned and after_warning in plan and _step_index(tracker) < plan.index(after_warning):
-        return events + present_step(dispatcher, tracker, tracker.get_slot(Slot.BRANCH), plan, plan.index(after_warning))
+    warning_index = _after_warning_index(plan)
+    if warned and warning_index is not None and _step_index(tracker) < warning_index:
+        return events + present_step(dispatcher, tracker, tracker.get_slot(Slot.BRANCH), plan, warning_index)
     dispatcher.utter_message(response="utter_did_that_help")
     return events
 
@@ -393,11 +398,16 @@ def step_has_new_version(tracker: Tracker) -> bool:
     return bool(now) and now != before
 
 
+def present_step_on_screen(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
+    """The step on screen again (for the browser or platform now known, or asked about)."""
+    plan = list(tracker.get_slot(Slot.PLAN) or [])
+    return present_step(dispatcher, tracker, tracker.get_slot(Slot.BRANCH), plan, _step_index(tracker))
+
+
 def detail_given(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
     """A platform, device or browser given after a step: the step for it, if it has one."""
     if step_has_new_version(tracker):
-        plan = list(tracker.get_slot(Slot.PLAN) or [])
-        return present_step(dispatcher, tracker, tracker.get_slot(Slot.BRANCH), plan, _step_index(tracker))
+        return present_step_on_screen(dispatcher, tracker)
     dispatcher.utter_message(response="utter_noted")
     dispatcher.utter_message(response="utter_did_that_help")
     return []
@@ -442,7 +452,7 @@ class ActionContinueBranch(Action):
             return []
         pending = tracker.get_slot(Slot.PENDING)
         if pending == Pending.BROWSER_CHOICE:
-            return present_step(dispatcher, tracker, branch, plan, _step_index(tracker))
+            return present_step_on_screen(dispatcher, tracker)
         answer = answer_to_step(tracker)
         if latest_intent(tracker) == "affirm" and pending == Pending.STEP_FEEDBACK:
             return step_affirmed(dispatcher, tracker)

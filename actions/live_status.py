@@ -14,12 +14,10 @@ from typing import Optional
 from rasa_sdk.executor import CollectingDispatcher
 
 from loginhelp.status_page import (
-    Incident,
     StatusCheck,
     StatusReport,
     format_utc,
     incident_since,
-    mentions_login,
     shared_client,
 )
 
@@ -54,14 +52,6 @@ def affects_login(report: StatusReport) -> bool:
     return report.indicator == CRITICAL or report.login_affected or report.maintenance_in_progress
 
 
-def _incident_of_interest(report: StatusReport) -> Optional[Incident]:
-    """The first incident about logging in, else the first incident."""
-    for incident in report.incidents:
-        if mentions_login(incident.name) or any(mentions_login(c) for c in incident.components):
-            return incident
-    return report.incidents[0] if report.incidents else None
-
-
 def say_status(dispatcher: CollectingDispatcher, check: StatusCheck) -> str:
     """Tell the customer what the page says; returns CLEAR, PROBLEM or UNCHECKED."""
     report = check.report
@@ -70,7 +60,8 @@ def say_status(dispatcher: CollectingDispatcher, check: StatusCheck) -> str:
         return UNCHECKED
     if affects_login(report):
         maintenance = next((m for m in report.maintenances if m.in_progress), None)
-        incident = _incident_of_interest(report)
+        # The incident about logging in, else the first one.
+        incident = report.login_incident or next(iter(report.incidents), None)
         if incident is not None:
             since = incident_since(incident)
             dispatcher.utter_message(response="utter_status_incident", name=incident.name,

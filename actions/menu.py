@@ -13,7 +13,7 @@ from actions.answers import says, step_answer
 from actions.branches import (
     answer_to_step,
     close_case,
-    present_step,
+    present_step_on_screen,
     read_by_words,
     resume_question,
     step_affirmed,
@@ -101,8 +101,7 @@ def asks_about_step(tracker: Tracker) -> bool:
     if step is None or not says("asks_about_step", text):
         return False
     named = {w for w in re.findall(r"[a-z]{4,}", step.title.lower()) if w not in _COMMON}
-    return bool(named & set(re.findall(r"[a-z]{4,}", text))) or bool(
-        re.search(r"\b(mean|understand|what.?s that)\b", text))
+    return bool(named & set(re.findall(r"[a-z]{4,}", text))) or says("asks_meaning", text)
 
 
 class ActionDetour(Action):
@@ -128,9 +127,7 @@ class ActionDetour(Action):
             return read
         if pending == Pending.STEP_FEEDBACK and asks_about_step(tracker):
             dispatcher.utter_message(response="utter_step_again")
-            plan = list(tracker.get_slot(Slot.PLAN) or [])
-            return present_step(dispatcher, tracker, tracker.get_slot(Slot.BRANCH), plan,
-                                int(tracker.get_slot(Slot.STEP) or 0))
+            return present_step_on_screen(dispatcher, tracker)
         if pending == Pending.STEP_FEEDBACK:
             answer = detour_answers_step(tracker, intent)
             if answer == "still_broken" and intent != "goodbye":  # "no thanks, bye" leaves, it does not fail

@@ -22,8 +22,6 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 MODES = ("run", "prod")
 _REFERENCE = re.compile(r"\{([A-Z][A-Z0-9_]*)\}")
-_SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
-_BOT_TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]{20,}$")
 
 
 class SettingsError(ValueError):
@@ -98,40 +96,29 @@ def _database_url(raw: str) -> str:
     return raw
 
 
-def _duration(raw: str) -> str:
-    """nginx's time syntax (``30s``, ``500ms``, ``1m``): passed to nginx as written."""
-    if not re.fullmatch(r"\d+(ms|s|m|h)?", raw):
-        raise ValueError("is not a duration such as 30s, 500ms or 1m")
-    return raw
+def _shaped(pattern: str, problem: str) -> Callable[[str], str]:
+    """A parser that passes a value of the shape ``pattern`` on as written."""
+    shape = re.compile(pattern)
+
+    def parse(raw: str) -> str:
+        if not shape.fullmatch(raw):
+            raise ValueError(problem)
+        return raw
+
+    return parse
 
 
-def _size(raw: str) -> str:
-    if not re.fullmatch(r"\d+[kKmMgG]?", raw):
-        raise ValueError("is not a size such as 1m or 512k")
-    return raw
-
-
-def _alphanumeric(raw: str) -> str:
-    if not re.fullmatch(r"[A-Za-z0-9]+", raw):
-        raise ValueError("must be letters and digits only (Rasa ignores any other prefix)")
-    return raw
+# nginx's time and size syntax (``30s``, ``500ms``, ``1m``), passed to nginx as written.
+_duration = _shaped(r"\d+(ms|s|m|h)?", "is not a duration such as 30s, 500ms or 1m")
+_size = _shaped(r"\d+[kKmMgG]?", "is not a size such as 1m or 512k")
+_alphanumeric = _shaped(r"[A-Za-z0-9]+", "must be letters and digits only (Rasa ignores any other prefix)")
+_secret_token = _shaped(r"[A-Za-z0-9_-]{1,256}", "must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+_bot_token = _shaped(r"\d+:[A-Za-z0-9_-]{20,}", "is not a bot token (expected <digits>:<secret> from @BotFather)")
 
 
 def _plain_text(raw: str) -> str:
     if re.search(r"[\"'\\$]", raw):
         raise ValueError("must not contain quotes, backslashes or $")
-    return raw
-
-
-def _secret_token(raw: str) -> str:
-    if not _SECRET_TOKEN.match(raw):
-        raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
-    return raw
-
-
-def _bot_token(raw: str) -> str:
-    if not _BOT_TOKEN.match(raw):
-        raise ValueError("is not a bot token (expected <digits>:<secret> from @BotFather)")
     return raw
 
 

@@ -109,13 +109,15 @@ class StatusReport:
         return self.indicator == "none" and not self.incidents and not self.maintenance_in_progress
 
     @property
+    def login_incident(self) -> Optional[Incident]:
+        """The first open incident whose name or components name login-related things."""
+        return next((i for i in self.incidents if any(mentions_login(n) for n in (i.name, *i.components))), None)
+
+    @property
     def login_affected(self) -> bool:
         """An open incident, a component not operational or a maintenance under way names login-related things."""
         names = [*self.affected_components, *(m.name for m in self.maintenances if m.in_progress)]
-        for incident in self.incidents:
-            names.append(incident.name)
-            names.extend(incident.components)
-        return any(mentions_login(name) for name in names)
+        return self.login_incident is not None or any(mentions_login(name) for name in names)
 
 
 @dataclass(frozen=True)
