@@ -6,6 +6,7 @@ can serve the next message.
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
@@ -275,8 +276,29 @@ def settled_by_words(tracker: Tracker) -> Optional[str]:
     return None
 
 
+# Words too common to show that a question is about the step.
+_COMMON = frozenset({"your", "with", "that", "this", "what", "from", "have", "then", "again", "using", "newest",
+                     "checked", "tried", "them", "there", "where", "which", "coinex"})
+
+
+def asks_about_step(tracker: Tracker) -> bool:
+    """A question that names something of the step on screen ("what cache", "what do you mean caps lock")."""
+    text = ((tracker.latest_message or {}).get("text") or "").lower()
+    step = step_on_screen(tracker)
+    if step is None or step.hands_over or not says("asks_about_step", text):
+        return False  # a question at a step that hands over to support is about support
+    if step_on_screen_said_done(tracker) or step_answer(text) is not None:
+        return False  # "what backup codes?? never had any" answers the step
+    named = {w for w in re.findall(r"[a-z]{4,}", step.title.lower()) if w not in _COMMON}
+    return bool(named & set(re.findall(r"[a-z]{4,}", text))) or says("asks_meaning", text)
+
+
 def read_by_words(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[List[EventType]]:
-    """Answer what the words settle (``settled_by_words``); None when they settle nothing."""
+    """Answer what the words settle (``settled_by_words``, a question about the step on
+    screen), whatever the message was classified as; None when they settle nothing."""
+    if tracker.get_slot(Slot.PENDING) == Pending.STEP_FEEDBACK and asks_about_step(tracker):
+        dispatcher.utter_message(response="utter_step_again")
+        return present_step_on_screen(dispatcher, tracker)
     settled = settled_by_words(tracker)
     if settled == "outage":
         dispatcher.utter_message(response="utter_outage_likely")

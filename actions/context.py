@@ -136,6 +136,10 @@ def reading(tracker: Tracker) -> Optional[str]:
         if step is not None and step.hands_over and says("asks_how", text):
             # "ok how do I do that?" to a step that sends the customer to support.
             return "contact_support"
+        if step is not None and ((step.if_needed and step.said_needed(text))
+                                 or (step.if_not_needed and step.said_not_needed(text))):
+            # "I clicked and typed my password" to the phishing step: an answer to that step.
+            return "still_broken"
         if step_answer(text) == "problem_solved" and _ranked_among(tracker, "problem_solved", 2):
             # "changed my password, I'm back in": the words say it worked and the
             # classifier half-agrees, whatever problem it ranks first.

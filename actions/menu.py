@@ -1,7 +1,6 @@
 """What the assistant says outside the guide: the help menu and detours."""
 from __future__ import annotations
 
-import re
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
@@ -13,12 +12,10 @@ from actions.answers import says, step_answer
 from actions.branches import (
     answer_to_step,
     close_case,
-    present_step_on_screen,
     read_by_words,
     resume_question,
     step_affirmed,
     step_failed,
-    step_on_screen,
     step_on_screen_said_done,
 )
 from loginhelp.contract import RESPONSE_KEY, Pending, Slot
@@ -89,21 +86,6 @@ def detour_answers_step(tracker: Tracker, intent: str) -> Optional[str]:
     return answer
 
 
-# Words too common to show that a question is about the step.
-_COMMON = frozenset({"your", "with", "that", "this", "what", "from", "have", "then", "again", "using", "newest",
-                     "checked", "tried", "them", "there", "where", "which"})
-
-
-def asks_about_step(tracker: Tracker) -> bool:
-    """A question that names something of the step on screen ("what cache", "what do you mean caps lock")."""
-    text = ((tracker.latest_message or {}).get("text") or "").lower()
-    step = step_on_screen(tracker)
-    if step is None or not says("asks_about_step", text):
-        return False
-    named = {w for w in re.findall(r"[a-z]{4,}", step.title.lower()) if w not in _COMMON}
-    return bool(named & set(re.findall(r"[a-z]{4,}", text))) or says("asks_meaning", text)
-
-
 class ActionDetour(Action):
     """Small talk, off-topic questions, "are you a bot?", thanks, goodbyes: in the
     middle of a question, a short answer and the question again (the branch goes
@@ -125,9 +107,6 @@ class ActionDetour(Action):
         read = read_by_words(dispatcher, tracker)
         if read is not None:
             return read
-        if pending == Pending.STEP_FEEDBACK and asks_about_step(tracker):
-            dispatcher.utter_message(response="utter_step_again")
-            return present_step_on_screen(dispatcher, tracker)
         if pending == Pending.STEP_FEEDBACK:
             answer = detour_answers_step(tracker, intent)
             if answer == "still_broken" and intent != "goodbye":  # "no thanks, bye" leaves, it does not fail
