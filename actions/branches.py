@@ -293,12 +293,20 @@ def asks_about_step(tracker: Tracker) -> bool:
     return bool(named & set(re.findall(r"[a-z]{4,}", text))) or says("asks_meaning", text)
 
 
+def step_asked_about(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[List[EventType]]:
+    """The step on screen again when the message asks about it; None otherwise."""
+    if tracker.get_slot(Slot.PENDING) != Pending.STEP_FEEDBACK or not asks_about_step(tracker):
+        return None
+    dispatcher.utter_message(response="utter_step_again")
+    return present_step_on_screen(dispatcher, tracker)
+
+
 def read_by_words(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[List[EventType]]:
     """Answer what the words settle (``settled_by_words``, a question about the step on
     screen), whatever the message was classified as; None when they settle nothing."""
-    if tracker.get_slot(Slot.PENDING) == Pending.STEP_FEEDBACK and asks_about_step(tracker):
-        dispatcher.utter_message(response="utter_step_again")
-        return present_step_on_screen(dispatcher, tracker)
+    again = step_asked_about(dispatcher, tracker)
+    if again is not None:
+        return again
     settled = settled_by_words(tracker)
     if settled == "outage":
         dispatcher.utter_message(response="utter_outage_likely")

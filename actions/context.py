@@ -30,6 +30,7 @@ from actions.branches import (
     resume_question,
     settled_by_words,
     setup_entities,
+    step_asked_about,
     step_on_screen,
     step_on_screen_said_done,
 )
@@ -207,6 +208,9 @@ class ActionReadInContext(Action):
         if intent == classified == "problem_solved":
             # Handing it back unchanged would come straight back here.
             return close_case(dispatcher)
+        again = step_asked_about(dispatcher, tracker) if intent is None else None
+        if again is not None:  # "why would that matter": a question about the step
+            return again
         if intent is None or intent == classified:
             # While a question waits, say so briefly and ask it again; else the menu.
             resume = resume_question(tracker)
