@@ -17,7 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from loginhelp.contract import AddressVerdict, Slot, worse_verdict
 from loginhelp.phishing import OfficialNames, Verdict, verdicts_in
-from loginhelp.phishing.addresses import TELEGRAM
+from loginhelp.phishing.addresses import EMAIL, TELEGRAM
 
 #: More addresses than this in one message get one verdict each for the first ones only.
 MAX_VERDICTS = 3
@@ -41,6 +41,15 @@ def official_names() -> OfficialNames:
 def addresses_shown(tracker: Tracker) -> List[Verdict]:
     """Verdicts on the addresses in the latest message, in the order they were written."""
     return verdicts_in((tracker.latest_message or {}).get("text") or "", official_names())
+
+
+def suspicious_address_shown(tracker: Tracker) -> bool:
+    """The latest message shows a Telegram account, or a web address that is not
+    CoinEx's ("someone on telegram @coinex_help wants to help me"): whatever else it
+    asks, it needs a verdict first. Email addresses are left out: they are how
+    customers give their contact."""
+    return any(v.address.kind == TELEGRAM or (v.address.kind != EMAIL and v.kind != AddressVerdict.OFFICIAL)
+               for v in addresses_shown(tracker))
 
 
 def say_verdicts(dispatcher: CollectingDispatcher, tracker: Tracker,

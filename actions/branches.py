@@ -124,19 +124,25 @@ def _with_titles(tried: List[str], steps: List[str]) -> List[str]:
     return tried + [t for t in (book.steps[sid].title for sid in steps) if t not in tried]
 
 
-def open_branch(dispatcher: CollectingDispatcher, tracker: Tracker, branch: str) -> List[EventType]:
+def open_branch(dispatcher: CollectingDispatcher, tracker: Tracker, branch: str,
+                tried_before: Optional[List[str]] = None) -> List[EventType]:
     """Start ``branch`` from its first step the customer has not already done; every
-    step they say they did is noted as tried and never explained."""
+    step they say they did (or ``tried_before``) is noted as tried and never explained."""
     book = playbook.load()
     plan = book.plan_for_branch(branch)
     said = book.steps_said_done(tracker.latest_message.get("text") or "", plan)
-    tried = _with_titles([], said)
+    tried = _with_titles(list(tried_before or []), said)
     index = _next_untried(plan, 0, tried, twofa_method(tracker))
     events: List[EventType] = []
     if branch == "phishing":
         # A warning about the address answers the check the first step would ask for:
         # straight on to what to do if details were typed there.
-        events, warned = say_verdicts(dispatcher, tracker, addresses_shown(tracker))
+        verdicts = addresses_shown(tracker)
+        events, warned = say_verdicts(dispatcher, tracker, verdicts)
+        if verdicts and not warned:
+            # Every address shown is CoinEx's: the verdict answers what the branch would check.
+            dispatcher.utter_message(response="utter_anything_else")
+            return events + _forget_diagnosis()
         warning_index = _after_warning_index(plan)
         if warned and warning_index is not None:
             index = max(index, warning_index)
@@ -176,6 +182,20 @@ def step_failed(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Even
     if next_index < len(plan) and any(book.steps[sid].title in tried for sid in plan[index + 1:next_index]):
         dispatcher.utter_message(response="utter_skip_tried")
     return [SlotSet(Slot.STEPS_TRIED, tried)] + present_step(dispatcher, tracker, branch, plan, next_index)
+
+
+def moved_on(dispatcher: CollectingDispatcher, tracker: Tracker, intent: Optional[str]) -> Optional[List[EventType]]:
+    """The branch the customer goes on with when the message names its problem after the
+    step on screen (playbook ``moves_on``), the steps tried so far kept; None otherwise."""
+    book = playbook.load()
+    step = step_on_screen(tracker)
+    branch = book.branch_for_intent.get(intent or "")
+    if step is None or branch is None or branch == tracker.get_slot(Slot.BRANCH):
+        return None
+    if branch not in book.moves_on.get(step.id, frozenset()):
+        return None
+    tried = _with_titles(list(tracker.get_slot(Slot.STEPS_TRIED) or []), [step.id])
+    return open_branch(dispatcher, tracker, branch, tried)
 
 
 def step_on_screen_said_done(tracker: Tracker) -> bool:
@@ -258,7 +278,8 @@ def settled_by_words(tracker: Tracker) -> Optional[str]:
     """What the words of the latest message settle, however the classifier read it:
     "outage" (the customer sees one: wait for CoinEx, no ticket yet), "wait" ("ok,
     I'll wait" to a step whose advice is to wait), "documents" (a question about the
-    documents verification needs while a lock or KYC branch is under way)."""
+    documents verification needs while a lock or KYC branch is under way),
+    "lock_duration" (how long a lock lasts, asked in the lock branch)."""
     if tracker.active_loop_name:
         return None
     pending = tracker.get_slot(Slot.PENDING)
@@ -270,10 +291,18 @@ def settled_by_words(tracker: Tracker) -> Optional[str]:
     step = step_on_screen(tracker)
     if pending == Pending.STEP_FEEDBACK and step is not None and step.waits and says("will_wait", text):
         return "wait"
-    if (pending in {Pending.STEP_FEEDBACK, Pending.TICKET_OFFER} and tracker.get_slot(Slot.BRANCH) in DOCUMENT_BRANCHES
-            and says("documents", text)):
-        return "documents"
+    if pending in {Pending.STEP_FEEDBACK, Pending.TICKET_OFFER}:
+        branch = tracker.get_slot(Slot.BRANCH)
+        if branch in DOCUMENT_BRANCHES and says("documents", text):
+            return "documents"
+        if branch == "account_locked" and says("lock_duration", text):
+            return "lock_duration"
     return None
+
+
+TWOFA_BRANCHES = frozenset({"twofa_code", "twofa_lost"})
+# Questions answered in place, then the question pending is asked again.
+QUESTIONS_ANSWERED = {"documents": "utter_verification_documents", "lock_duration": "utter_lock_duration"}
 
 
 # Words too common to show that a question is about the step.
@@ -301,12 +330,29 @@ def step_asked_about(dispatcher: CollectingDispatcher, tracker: Tracker) -> Opti
     return present_step_on_screen(dispatcher, tracker)
 
 
+def names_fitting_method(tracker: Tracker) -> bool:
+    """The message only says how the customer gets 2FA codes ("i use authy"), and the
+    step on screen is the one for that way: a detail, not a result."""
+    step = step_on_screen(tracker)
+    text = (tracker.latest_message or {}).get("text") or ""
+    method = playbook.load().twofa_method_named(text)
+    return (tracker.get_slot(Slot.PENDING) == Pending.STEP_FEEDBACK and step is not None and bool(step.methods)
+            and method is not None and step.fits(method) and step_answer(text) is None
+            and not step_on_screen_said_done(tracker) and not says("still_failing", text)
+            and not step_has_new_version(tracker))  # "google authenticator on my iphone": its iPhone version
+
+
 def read_by_words(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[List[EventType]]:
     """Answer what the words settle (``settled_by_words``, a question about the step on
-    screen), whatever the message was classified as; None when they settle nothing."""
+    screen, the way of getting 2FA codes the step is for), whatever the message was
+    classified as; None when they settle nothing."""
     again = step_asked_about(dispatcher, tracker)
     if again is not None:
         return again
+    if names_fitting_method(tracker):
+        dispatcher.utter_message(response="utter_step_fits_method")
+        dispatcher.utter_message(response="utter_did_that_help")
+        return [SlotSet(Slot.TWOFA_METHOD, twofa_method(tracker))]
     settled = settled_by_words(tracker)
     if settled == "outage":
         dispatcher.utter_message(response="utter_outage_likely")
@@ -314,8 +360,8 @@ def read_by_words(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optiona
     if settled == "wait":
         dispatcher.utter_message(response="utter_wait_for_fix")
         return _forget_diagnosis()
-    if settled == "documents":
-        dispatcher.utter_message(response="utter_verification_documents")
+    if settled in QUESTIONS_ANSWERED:
+        dispatcher.utter_message(response=QUESTIONS_ANSWERED[settled])
         asked_step = tracker.get_slot(Slot.PENDING) == Pending.STEP_FEEDBACK
         dispatcher.utter_message(response="utter_did_that_help" if asked_step
                                  else "utter_resume_ticket_offer")
@@ -355,12 +401,23 @@ def respond_to_problem(dispatcher: CollectingDispatcher, tracker: Tracker, inten
             verdicts = addresses_shown(tracker)
             if verdicts:
                 return address_in_branch(dispatcher, tracker, verdicts)
+        moving_on = moved_on(dispatcher, tracker, intent)
+        if moving_on is not None:
+            return moving_on
+        later = book.steps_named(text, plan[index + 1:])
+        if later:
+            # "the email never arrives" at the reset step: that step's problem, not a 2FA code's.
+            tried = _with_titles(list(tracker.get_slot(Slot.STEPS_TRIED) or []), plan[index:index + 1])
+            return [SlotSet(Slot.STEPS_TRIED, tried)] + present_step(dispatcher, tracker, current, plan,
+                                                                    plan.index(later[0]))
         said_done = book.steps_said_done(text, plan)  # "i am on coinex.com": an earlier step of this branch
         # "I didn't type my password there" to the phishing step is about that step, not the password.
         about_step = on_screen is not None and (book.steps[on_screen].said_needed(text)
                                                 or book.steps[on_screen].said_not_needed(text))
+        # "no 2fa" at the lock step is an answer to that step, not a 2FA problem.
+        no_twofa = branch in TWOFA_BRANCHES and says("no_2fa", text)
         if (book.belongs_to(branch, current) or on_screen in book.branches[branch] or said_done or about_step
-                or says("still_failing", text)):
+                or no_twofa or says("still_failing", text)):
             if tracker.get_slot(Slot.PENDING) == Pending.BROWSER_CHOICE:
                 return present_step_on_screen(dispatcher, tracker)
             # "google authenticator on my iphone" to the clock step: its iPhone version, not the next step.

@@ -51,7 +51,8 @@ _CONTENDERS = {"contact_support"} | _DETOURS
 
 # What words that settle a message's meaning (actions/branches.py) are handed back as;
 # the action of that intent's rule answers them.
-_SETTLED = {"outage": "outage_check", "wait": "goodbye", "documents": "kyc_verification"}
+_SETTLED = {"outage": "outage_check", "wait": "goodbye", "documents": "kyc_verification",
+            "lock_duration": "account_locked"}
 
 
 def _top_problem(tracker: Tracker, least: float = MIN_PROBLEM_CONFIDENCE) -> Optional[str]:
@@ -118,7 +119,8 @@ def reading(tracker: Tracker) -> Optional[str]:
         if asked == Slot.TRIAGE_SYMPTOM:
             return _top_problem(tracker) or ("deny" if says("unsure", text) or yes_no(text) == "deny" else None)
         if asked == Slot.PLATFORM:
-            return "inform" if setup or tracker.get_slot(Slot.PLATFORM) else None
+            named = setup or tracker.get_slot(Slot.PLATFORM) or playbook.load().platform_named(text)
+            return "inform" if named else None
         if asked == Slot.USES_2FA:
             intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
             return "affirm" if intent in _TWOFA_INTENTS and yes_no(text) != "deny" else yes_no(text)

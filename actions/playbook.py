@@ -16,6 +16,8 @@ import yaml
 PLAYBOOK_FILE = Path(__file__).with_name("playbook.yml")
 GENERAL_BRANCH = "general"
 OTHER_BROWSER = "other"
+# A phone whose system is not known: the steps' wording for any phone.
+UNKNOWN_PHONE = "phone"
 # A clause with one of these words does not say a step was done.
 _NEGATION = re.compile(r"\b(not|never|no|don.?t|doesn.?t|didn.?t|haven.?t|hasn.?t|can.?t|cannot|won.?t|without)\b")
 # A clause that says a way of getting 2FA codes is not the customer's.
@@ -63,6 +65,8 @@ class Step:
     unavailable: Tuple[Pattern, ...] = field(default=(), compare=False)
     not_needed: Tuple[Pattern, ...] = field(default=(), compare=False)
     needed: Tuple[Pattern, ...] = field(default=(), compare=False)
+    # How the customer names the problem the step is for ("the reset email never came").
+    about: Tuple[Pattern, ...] = field(default=(), compare=False)
 
     def said_done(self, clause: str) -> bool:
         """Whether ``clause`` (lower case) says this step was done or cannot be done."""
@@ -102,6 +106,8 @@ class Playbook:
     steps: Dict[str, Step]
     browsers: Tuple[str, ...]
     phone_platforms: Tuple[str, ...]
+    moves_on: Dict[str, FrozenSet[str]] = field(default_factory=dict)
+    platform_words: Dict[str, Tuple[Pattern, ...]] = field(default_factory=dict, compare=False)
     twofa_methods: Dict[str, Tuple[Pattern, ...]] = field(default_factory=dict, compare=False)
 
     def twofa_method_named(self, text: str) -> Optional[str]:
@@ -112,12 +118,21 @@ class Playbook:
                  if any(p.search(c) for c in clauses for p in patterns)]
         return named[0] if len(named) == 1 else None
 
+    def platform_named(self, text: str) -> Optional[str]:
+        """The one platform an answer to "website or app?" names ("in the app": a phone)."""
+        named = [p for p, patterns in self.platform_words.items() if any(r.search(text) for r in patterns)]
+        return named[0] if len(named) == 1 else None
+
     def plan_for_branch(self, branch: str) -> List[str]:
         return list(self.branches[branch])
 
     def belongs_to(self, branch: str, current: Optional[str]) -> bool:
         """Whether a message about ``branch`` is about the ``current`` branch too."""
         return branch == current or branch in self.related.get(current or "", frozenset())
+
+    def steps_named(self, text: str, plan: List[str]) -> List[str]:
+        """The steps of ``plan`` whose problem ``text`` names ("the reset email never came")."""
+        return [sid for sid in plan if any(p.search(text) for p in self.steps[sid].about)]
 
     def steps_said_done(self, text: str, plan: List[str]) -> List[str]:
         """The steps of ``plan`` that ``text`` says are already done (or impossible)."""
@@ -152,7 +167,7 @@ class Playbook:
                 return None
             suffix = browser if browser in self.browsers else OTHER_BROWSER
             return f"{step.response}_{suffix}"
-        if step.variant == "platform" and platform in self.phone_platforms:
+        if step.variant == "platform" and platform in self.phone_platforms and platform != UNKNOWN_PHONE:
             return f"{step.response}_{platform}"
         return step.response
 
@@ -184,6 +199,7 @@ def parse(raw: dict) -> Playbook:
             unavailable=_patterns((said.get(sid) or {}).get("unavailable")),
             not_needed=_patterns((said.get(sid) or {}).get("not_needed")),
             needed=_patterns((said.get(sid) or {}).get("needed")),
+            about=_patterns((said.get(sid) or {}).get("about")),
         )
         for sid, s in raw["steps"].items()
     }
@@ -193,6 +209,7 @@ def parse(raw: dict) -> Playbook:
         branch_for_intent=dict(raw["branch_for_intent"]),
         branches={b: _tuple(s) for b, s in raw["branches"].items()},
         related={b: frozenset(_tuple(r)) for b, r in (raw.get("related") or {}).items()},
+        moves_on={sid: frozenset(_tuple(b)) for sid, b in (raw.get("moves_on") or {}).items()},
         symptom_branch=dict(triage["symptom_branch"]),
         on_phone=dict(triage.get("on_phone") or {}),
         on_web=dict(triage.get("on_web") or {}),
@@ -200,6 +217,7 @@ def parse(raw: dict) -> Playbook:
         steps=steps,
         browsers=_tuple(raw["browsers"]),
         phone_platforms=_tuple(raw["phone_platforms"]),
+        platform_words={p: _patterns(w) for p, w in (raw.get("platform_words") or {}).items()},
         twofa_methods={m: _patterns(p) for m, p in (raw.get("twofa_methods") or {}).items()},
     )
     problems = [
@@ -209,6 +227,7 @@ def parse(raw: dict) -> Playbook:
         if sid not in steps
     ]
     problems += [f"unknown step {sid!r} in said" for sid in said if sid not in steps]
+    problems += [f"unknown step {sid!r} in moves_on" for sid in book.moves_on if sid not in steps]
     if book.after_address_warning not in steps:
         problems.append(f"unknown step {book.after_address_warning!r} after an address warning")
     problems += [f"unknown 2FA method {m!r} of step {s.id!r}" for s in steps.values() for m in s.methods
@@ -217,6 +236,7 @@ def parse(raw: dict) -> Playbook:
                  for s in steps.values() if s.not_needed and not s.if_not_needed]
     known = set(book.branches) | {GENERAL_BRANCH}
     related = [b for branch, others in book.related.items() for b in (branch, *others)]
+    related += [b for others in book.moves_on.values() for b in others]
     for name in list(book.branch_for_intent.values()) + list(book.symptom_branch.values()) + related:
         if name not in known:
             problems.append(f"unknown branch {name!r}")

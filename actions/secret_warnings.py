@@ -15,7 +15,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import live_status, playbook
-from actions.branches import in_branch, latest_intent, respond_to_problem, step_failed
+from actions.branches import in_branch, latest_intent, moved_on, respond_to_problem, step_failed
 from loginhelp.contract import Pending, Slot
 from loginhelp.secret_detection import PASSWORD, SECRET_KINDS_KEY, TWOFA_CODE, redact, secret_kinds
 
@@ -75,6 +75,9 @@ class ActionWarnSecret(Action):
             return respond_to_problem(dispatcher, tracker, intent)
         # In a branch a secret never switches it: the message goes on with the step
         # when it is about this branch or says the step failed, else the step is asked about.
+        moving_on = moved_on(dispatcher, tracker, intent) if says_more else None
+        if moving_on is not None:
+            return moving_on
         about_this_branch = book.belongs_to(book.branch_for_intent.get(intent or "", ""), tracker.get_slot(Slot.BRANCH))
         if says_more and in_branch(tracker) and (intent in _STEP_FAILED_INTENTS or about_this_branch):
             return step_failed(dispatcher, tracker)

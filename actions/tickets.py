@@ -24,6 +24,7 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions import playbook
+from actions.address_check import suspicious_address_shown
 from actions.answers import says
 from actions.channel_context import client_info
 from actions.context import hand_back
@@ -171,6 +172,9 @@ class ActionTicketStart(Action):
         if tracker.get_slot(Slot.PENDING) == Pending.TICKET_OFFER and says("will_wait", text):
             # "ok, I'll wait" can read as a yes to the ticket offer: it declines it.
             return hand_back(tracker, domain, "deny")
+        if suspicious_address_shown(tracker):
+            # "someone on telegram @coinex_help wants to help me": a possible scam first.
+            return hand_back(tracker, domain, "phishing_check")
         prefill: Dict[str, Any] = {}
         for candidate in (tracker.get_slot(Slot.EMAIL), tracker.get_slot(Slot.PHONE)):
             if not candidate:

@@ -13,12 +13,18 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
+from actions import playbook
 from actions.branches import known_platform
 from loginhelp.contract import RasaSlot, Slot
 
 # Symptoms for which "web or app" decides the branch or its steps.
 _PLATFORM_MATTERS = {"none", "browser", "app", "connection", "twofa_code"}
-PLATFORMS = {"web", "android", "ios"}
+WEB = "web"
+
+
+def platform_in_words(tracker: Tracker) -> Optional[str]:
+    """The platform the latest message names in words ("in the app", "en el móvil")."""
+    return playbook.load().platform_named((tracker.latest_message or {}).get("text") or "")
 
 
 class ValidateTriageForm(FormValidationAction):
@@ -49,17 +55,17 @@ class ValidateTriageForm(FormValidationAction):
     async def extract_platform(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        """Accept a device ("on my iPhone 14") as an answer to "web or app"."""
+        """Accept a device ("on my iPhone 14") or words ("in the app") as an answer to "web or app"."""
         if tracker.get_slot(RasaSlot.REQUESTED_SLOT) != Slot.PLATFORM or tracker.get_slot(Slot.PLATFORM):
             return {}
-        platform = known_platform(tracker)
+        platform = known_platform(tracker) or platform_in_words(tracker)
         return {Slot.PLATFORM: platform} if platform else {}
 
     def validate_platform(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Optional[Text]]:
         value = str(slot_value or "").lower()
-        if value in PLATFORMS:
+        if value == WEB or value in playbook.load().phone_platforms:
             return {Slot.PLATFORM: value}
         dispatcher.utter_message(response="utter_triage_rephrase")
         return {Slot.PLATFORM: None}

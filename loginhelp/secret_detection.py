@@ -106,6 +106,12 @@ _TYPED_VALUE_RE = re.compile(
     r"\s+(?P<value>[^\s\"'“”‘’`]{6,64})",
     re.IGNORECASE,
 )
+# A new password given: "I reset it with Qwerty!2025", "changed my password to Summer26".
+_SET_TO_RE = re.compile(
+    r"\b(?:reset|changed?|set|made|updated?|renewed?)\s+(?:it|mine|(?:my|the)\s+(?:new\s+)?" + _PASSWORD_WORD[2:]
+    + r")?\s*(?:to|with|as|into)\s+(?:[\"'“‘`])?(?P<value>[^\s\"'“”‘’`]{6,64})",
+    re.IGNORECASE,
+)
 # Tokens of a password's shape that are something else: emails, links, versions,
 # ticket references, dates, times, amounts and counts ("30mins", "x3").
 _NOT_PASSWORD_SHAPE_RE = re.compile(
@@ -160,6 +166,9 @@ def _passwords(text: str) -> List[Finding]:
     for match in _QUOTED_TOKEN_RE.finditer(text):
         before = text[max(0, match.start() - 30) : match.start() + 1]
         if _looks_like_password(match.group("value")) and not _NAMED_OTHERWISE_RE.search(before):
+            found.append(Finding(PASSWORD, match.start("value"), match.end("value")))
+    for match in _SET_TO_RE.finditer(text):
+        if _looks_like_password(match.group("value")):
             found.append(Finding(PASSWORD, match.start("value"), match.end("value")))
     for match in _TYPED_VALUE_RE.finditer(text):
         # "use" says little ("I use 1password"): only a strong shape counts after it

@@ -132,7 +132,7 @@ async def test_phishing_check_judges_every_address_first_and_records_the_worst()
     assert state["address_verdict"] == "lookalike"
     tracker = make_tracker(intent="phishing_check", text="https://www.coinex.com/en/login is it safe?")
     said, state, _ = await run(ActionStartBranch(), tracker)
-    assert said == ["utter_address_official", "utter_step_check_url", "utter_did_that_help"]
+    assert said == ["utter_address_official", "utter_anything_else"]
     assert state["address_verdict"] == "official"
 
 
@@ -313,11 +313,12 @@ async def test_yes_to_a_step_that_sends_to_support_offers_the_ticket():
     assert said == ["utter_offer_ticket"] and state["pending"] == "ticket_offer"
 
 
-async def test_a_question_about_a_step_does_not_skip_it():
+async def test_an_official_address_asked_about_is_answered_by_its_verdict_and_no_step_follows():
     tracker = make_tracker(intent="phishing_check", text="is www.coinex.com/login the real site?",
                            entities=[{"entity": "url", "value": "www.coinex.com/login"}])
-    said, _, _ = await run(ActionStartBranch(), tracker)
-    assert said == ["utter_address_official", "utter_step_check_url", "utter_did_that_help"]
+    said, state, _ = await run(ActionStartBranch(), tracker)
+    assert said == ["utter_address_official", "utter_anything_else"]
+    assert state["branch"] is None and state["pending"] is None
 
 
 async def test_yes_please_ticket_after_a_step_offers_the_ticket_instead_of_closing():

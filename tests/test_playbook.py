@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 
 from actions import playbook
 
@@ -17,7 +18,8 @@ def test_every_step_response_exists_in_the_domain(book, domain):
         if step.variant == "browser":
             needed = [f"{step.response}_{b}" for b in book.browsers + (playbook.OTHER_BROWSER,)]
         elif step.variant == "platform":
-            needed = [step.response] + [f"{step.response}_{p}" for p in book.phone_platforms]
+            needed = [step.response] + [f"{step.response}_{p}" for p in book.phone_platforms
+                                        if p != playbook.UNKNOWN_PHONE]
         else:
             needed = [step.response]
         needed += [step.if_not_needed] if step.if_not_needed else []
@@ -141,3 +143,34 @@ def test_a_step_that_says_when_it_is_not_needed_must_say_what_to_answer():
     }
     with pytest.raises(ValueError, match="unknown 2FA method 'pigeon'.*no if_not_needed|no if_not_needed.*pigeon"):
         playbook.parse(raw)
+
+
+@pytest.mark.parametrize("text, platform", [
+    ("in the app", "phone"), ("the mobile app", "phone"), ("on my phone", "phone"), ("en el movil", "phone"),
+    ("desde el celular", "phone"), ("website", "web"), ("on my laptop", "web"), ("en la página web", "web"),
+    ("the web app", None), ("nothing", None), ("dunno", None),
+])
+def test_the_platform_is_read_from_the_words_of_an_answer(book, text, platform):
+    assert book.platform_named(text) == platform
+
+
+def test_a_phone_of_unknown_system_gets_the_wording_for_any_phone(book):
+    step = book.steps["twofa_time_sync"]
+    assert book.response_for(step, None, playbook.UNKNOWN_PHONE) == step.response
+    assert book.response_for(step, None, "ios") == f"{step.response}_ios"
+    assert book.branch_for_triage("browser", playbook.UNKNOWN_PHONE) == "app"
+    assert "force_close" in book.general_plan(playbook.UNKNOWN_PHONE, False)
+
+
+@pytest.mark.parametrize("text, named", [
+    ("the email never arrives", ["reset_not_arriving"]), ("i never got the reset email", ["reset_not_arriving"]),
+    ("didnt get any sms", ["reset_not_arriving"]), ("i got the email", []), ("it says wrong password", []),
+])
+def test_the_problem_a_later_step_is_for_is_recognised(book, text, named):
+    assert book.steps_named(text, ["reset_not_arriving", "check_url"]) == named
+
+
+def test_moves_on_names_known_steps_and_branches(book):
+    assert book.moves_on["reset_password"] == frozenset({"credentials"})
+    with pytest.raises(ValueError, match="unknown step 'nowhere' in moves_on"):
+        playbook.parse({**yaml.safe_load(playbook.PLAYBOOK_FILE.read_text()), "moves_on": {"nowhere": ["credentials"]}})
