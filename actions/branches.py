@@ -208,11 +208,14 @@ def step_on_screen_said_done(tracker: Tracker) -> bool:
 
 def answer_to_step(tracker: Tracker) -> Optional[str]:
     """problem_solved or still_broken as the words of the latest message say, if
-    they say: "I already did that" about the step on screen means it did not help."""
-    if step_on_screen_said_done(tracker):
-        return "still_broken"
+    they say: "I already did that" about the step on screen means it did not help,
+    unless it says the customer is in ("changed my password, I'm back in")."""
     message = tracker.latest_message or {}
-    return step_answer(message.get("text") or "", message.get("intent_ranking") or ())
+    text = message.get("text") or ""
+    words = step_answer(text, message.get("intent_ranking") or ())
+    if step_on_screen_said_done(tracker) and not (words == "problem_solved" and says("logged_in", text)):
+        return "still_broken"  # "status page says all good": the step done, not the login fixed
+    return words
 
 
 def step_on_screen(tracker: Tracker) -> Optional[playbook.Step]:
@@ -307,7 +310,7 @@ QUESTIONS_ANSWERED = {"documents": "utter_verification_documents", "lock_duratio
 
 # Words too common to show that a question is about the step.
 _COMMON = frozenset({"your", "with", "that", "this", "what", "from", "have", "then", "again", "using", "newest",
-                     "checked", "tried", "them", "there", "where", "which", "coinex"})
+                     "checked", "tried", "them", "there", "where", "which", "coinex", "password"})
 
 
 def asks_about_step(tracker: Tracker) -> bool:
@@ -318,8 +321,13 @@ def asks_about_step(tracker: Tracker) -> bool:
         return False  # a question at a step that hands over to support is about support
     if step_on_screen_said_done(tracker) or step_answer(text) is not None:
         return False  # "what backup codes?? never had any" answers the step
-    named = {w for w in re.findall(r"[a-z]{4,}", step.title.lower()) if w not in _COMMON}
-    return bool(named & set(re.findall(r"[a-z]{4,}", text))) or says("asks_meaning", text)
+    named = {_stem(w) for w in re.findall(r"[a-z]{4,}", step.title.lower()) if w not in _COMMON}
+    return bool(named & {_stem(w) for w in re.findall(r"[a-z]{4,}", text)}) or says("asks_meaning", text)
+
+
+def _stem(word: str) -> str:
+    """Enough of a word to match its other forms ("update", "updated")."""
+    return word[:5]
 
 
 def step_asked_about(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[List[EventType]]:
@@ -337,6 +345,7 @@ def names_fitting_method(tracker: Tracker) -> bool:
     text = (tracker.latest_message or {}).get("text") or ""
     method = playbook.load().twofa_method_named(text)
     return (tracker.get_slot(Slot.PENDING) == Pending.STEP_FEEDBACK and step is not None and bool(step.methods)
+            and not says("lost_access", text)  # "new phone, the authenticator is gone": lost 2FA
             and method is not None and step.fits(method) and step_answer(text) is None
             and not step_on_screen_said_done(tracker) and not says("still_failing", text)
             and not step_has_new_version(tracker))  # "google authenticator on my iphone": its iPhone version
@@ -394,7 +403,7 @@ def respond_to_problem(dispatcher: CollectingDispatcher, tracker: Tracker, inten
         plan = list(tracker.get_slot(Slot.PLAN) or [])
         index = _step_index(tracker)
         on_screen = plan[index] if 0 <= index < len(plan) else None
-        if step_answer(tracker.latest_message.get("text") or "") == "problem_solved":
+        if answer_to_step(tracker) == "problem_solved":
             return close_case(dispatcher)
         text = tracker.latest_message.get("text") or ""
         if branch == current == "phishing":

@@ -118,6 +118,11 @@ class Playbook:
                  if any(p.search(c) for c in clauses for p in patterns)]
         return named[0] if len(named) == 1 else None
 
+    @property
+    def platform_versions(self) -> Tuple[str, ...]:
+        """The phones whose steps have their own wording (``<response>_<platform>``)."""
+        return tuple(p for p in self.phone_platforms if p != UNKNOWN_PHONE)
+
     def platform_named(self, text: str) -> Optional[str]:
         """The one platform an answer to "website or app?" names ("in the app": a phone)."""
         named = [p for p, patterns in self.platform_words.items() if any(r.search(text) for r in patterns)]
@@ -167,7 +172,7 @@ class Playbook:
                 return None
             suffix = browser if browser in self.browsers else OTHER_BROWSER
             return f"{step.response}_{suffix}"
-        if step.variant == "platform" and platform in self.phone_platforms and platform != UNKNOWN_PHONE:
+        if step.variant == "platform" and platform in self.platform_versions:
             return f"{step.response}_{platform}"
         return step.response
 

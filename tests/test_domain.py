@@ -30,7 +30,7 @@ def _used_responses() -> set:
         if step.variant == "browser":
             used |= {f"{step.response}_{b}" for b in book.browsers + (playbook.OTHER_BROWSER,)}
         if step.variant == "platform":
-            used |= {f"{step.response}_{p}" for p in book.phone_platforms}
+            used |= {f"{step.response}_{p}" for p in book.platform_versions}
     return used
 
 

@@ -18,8 +18,7 @@ def test_every_step_response_exists_in_the_domain(book, domain):
         if step.variant == "browser":
             needed = [f"{step.response}_{b}" for b in book.browsers + (playbook.OTHER_BROWSER,)]
         elif step.variant == "platform":
-            needed = [step.response] + [f"{step.response}_{p}" for p in book.phone_platforms
-                                        if p != playbook.UNKNOWN_PHONE]
+            needed = [step.response] + [f"{step.response}_{p}" for p in book.platform_versions]
         else:
             needed = [step.response]
         needed += [step.if_not_needed] if step.if_not_needed else []
