@@ -162,6 +162,8 @@ def step_failed(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Even
         return present_step(dispatcher, tracker, branch, plan, len(plan))
     text = tracker.latest_message.get("text") or ""
     before = list(tracker.get_slot(Slot.STEPS_TRIED) or [])
+    # "already cleared cache and cookies" while the connection is checked: the browser steps join.
+    plan = book.joined_plan(branch, plan, index, text)
     said = book.steps_said_done(text, plan[index + 1:])
     method = twofa_method(tracker)
     # A step that turns out not to fit ("I use SMS codes" to the clock step) was not tried.
@@ -425,8 +427,9 @@ def respond_to_problem(dispatcher: CollectingDispatcher, tracker: Tracker, inten
                                                 or book.steps[on_screen].said_not_needed(text))
         # "no 2fa" at the lock step is an answer to that step, not a 2FA problem.
         no_twofa = branch in TWOFA_BRANCHES and says("no_2fa", text)
+        joins = book.joined_plan(current, plan, index, text) != plan  # "already reinstalled the app"
         if (book.belongs_to(branch, current) or on_screen in book.branches[branch] or said_done or about_step
-                or no_twofa or says("still_failing", text)):
+                or no_twofa or joins or says("still_failing", text)):
             if tracker.get_slot(Slot.PENDING) == Pending.BROWSER_CHOICE:
                 return present_step_on_screen(dispatcher, tracker)
             # "google authenticator on my iphone" to the clock step: its iPhone version, not the next step.

@@ -107,6 +107,7 @@ class Playbook:
     browsers: Tuple[str, ...]
     phone_platforms: Tuple[str, ...]
     moves_on: Dict[str, FrozenSet[str]] = field(default_factory=dict)
+    joins: Dict[str, Tuple[str, ...]] = field(default_factory=dict)
     platform_words: Dict[str, Tuple[Pattern, ...]] = field(default_factory=dict, compare=False)
     twofa_methods: Dict[str, Tuple[Pattern, ...]] = field(default_factory=dict, compare=False)
 
@@ -138,6 +139,15 @@ class Playbook:
     def steps_named(self, text: str, plan: List[str]) -> List[str]:
         """The steps of ``plan`` whose problem ``text`` names ("the reset email never came")."""
         return [sid for sid in plan if any(p.search(text) for p in self.steps[sid].about)]
+
+    def joined_plan(self, branch: Optional[str], plan: List[str], index: int, text: str) -> List[str]:
+        """``plan`` with the steps of the branches ``branch`` joins brought in after step
+        ``index`` when ``text`` says one of their steps is done; ``plan`` otherwise."""
+        for other in self.joins.get(branch or "", ()):
+            theirs = [sid for sid in self.branches[other] if sid not in plan]
+            if self.steps_said_done(text, theirs):
+                return plan[:index + 1] + theirs + plan[index + 1:]
+        return plan
 
     def steps_said_done(self, text: str, plan: List[str]) -> List[str]:
         """The steps of ``plan`` that ``text`` says are already done (or impossible)."""
@@ -215,6 +225,7 @@ def parse(raw: dict) -> Playbook:
         branches={b: _tuple(s) for b, s in raw["branches"].items()},
         related={b: frozenset(_tuple(r)) for b, r in (raw.get("related") or {}).items()},
         moves_on={sid: frozenset(_tuple(b)) for sid, b in (raw.get("moves_on") or {}).items()},
+        joins={b: _tuple(others) for b, others in (raw.get("joins") or {}).items()},
         symptom_branch=dict(triage["symptom_branch"]),
         on_phone=dict(triage.get("on_phone") or {}),
         on_web=dict(triage.get("on_web") or {}),
@@ -242,6 +253,7 @@ def parse(raw: dict) -> Playbook:
     known = set(book.branches) | {GENERAL_BRANCH}
     related = [b for branch, others in book.related.items() for b in (branch, *others)]
     related += [b for others in book.moves_on.values() for b in others]
+    related += [b for branch, others in book.joins.items() for b in (branch, *others)]
     for name in list(book.branch_for_intent.values()) + list(book.symptom_branch.values()) + related:
         if name not in known:
             problems.append(f"unknown branch {name!r}")

@@ -173,3 +173,12 @@ def test_moves_on_names_known_steps_and_branches(book):
     assert book.moves_on["reset_password"] == frozenset({"credentials"})
     with pytest.raises(ValueError, match="unknown step 'nowhere' in moves_on"):
         playbook.parse({**yaml.safe_load(playbook.PLAYBOOK_FILE.read_text()), "moves_on": {"nowhere": ["credentials"]}})
+
+
+def test_a_step_of_a_joined_branch_said_done_brings_its_other_steps_in_after_the_step_on_screen(book):
+    plan = book.plan_for_branch("connection")
+    joined = book.joined_plan("connection", plan, 0, "already cleared cache and cookies")
+    assert joined == ["check_connection", "clear_cache", "other_browser", "extensions", "status_page", "downdetector"]
+    assert book.joined_plan("connection", plan, 0, "no, still nothing") == plan
+    assert book.joined_plan("credentials", book.plan_for_branch("credentials"), 0, "cleared the cache") == \
+        book.plan_for_branch("credentials")
