@@ -41,6 +41,7 @@ FIELDS_FILE = Path(__file__).with_name("ticket_fields.yml")
 NONE = "none"  # what the "no message" / "nothing else" / "no screenshots" buttons map to
 NO_ERROR_MESSAGE = "No error message shown"
 NOTHING_TRIED = "Nothing tried yet"
+NOT_GIVEN = "Not given"  # "no", "dont know" at the device or version question
 MAX_CONTACT_ATTEMPTS = 3
 MAX_DECLINE_WORDS = 4
 # An answer to the contact question read as a login problem, of this many words
@@ -251,6 +252,31 @@ def reads_as_problem(tracker: Tracker) -> bool:
             and not says("about_contact", text))
 
 
+def screenshots_added(tracker: Tracker, links: bool) -> Optional[List[Attachment]]:
+    """The ticket's screenshots with the files sent with the latest message (and, when
+    ``links``, the links in it); None when it brought none."""
+    message = tracker.latest_message or {}
+    attachments = (message.get("metadata") or {}).get(Metadata.ATTACHMENTS) or []
+    new: List[Attachment] = []
+    for item in attachments if isinstance(attachments, list) else []:
+        if isinstance(item, dict) and item.get("location"):
+            new.append(cast(Attachment, {k: item.get(k) for k in ATTACHMENT_KEYS}))
+    if links:
+        for url in tracker.get_latest_entity_values("url"):
+            new.append({"source": "url", "location": url})
+    if not new:
+        return None
+    current = tracker.get_slot(Slot.TICKET_SCREENSHOTS)
+    existing = current if isinstance(current, list) else []
+    return existing + [s for s in new if s not in existing]
+
+
+def not_known(tracker: Tracker) -> bool:
+    """A short "no", "dont know", "not sure" to a question about the set-up."""
+    text = (tracker.latest_message or {}).get("text") or ""
+    return declined(tracker) or (len(text.split()) <= MAX_DECLINE_WORDS and says("unsure", text))
+
+
 class ValidateTicketForm(FormValidationAction):
     """Each validator runs only on an answer (see ``answered``)."""
 
@@ -261,20 +287,9 @@ class ValidateTicketForm(FormValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
         """Files sent at any point of the form (Telegram photos) and, when asked, links."""
-        message = tracker.latest_message or {}
-        attachments = (message.get("metadata") or {}).get(Metadata.ATTACHMENTS) or []
-        new: List[Attachment] = []
-        for item in attachments if isinstance(attachments, list) else []:
-            if isinstance(item, dict) and item.get("location"):
-                new.append(cast(Attachment, {k: item.get(k) for k in ATTACHMENT_KEYS}))
-        if tracker.get_slot(RasaSlot.REQUESTED_SLOT) == Slot.TICKET_SCREENSHOTS:
-            for url in tracker.get_latest_entity_values("url"):
-                new.append({"source": "url", "location": url})
-        if not new:
+        shots = screenshots_added(tracker, links=tracker.get_slot(RasaSlot.REQUESTED_SLOT) == Slot.TICKET_SCREENSHOTS)
+        if shots is None:
             return {}
-        current = tracker.get_slot(Slot.TICKET_SCREENSHOTS)
-        existing = current if isinstance(current, list) else []
-        shots = existing + [s for s in new if s not in existing]
         dispatcher.utter_message(response="utter_ticket_screenshot_received", count=len(shots))
         return {Slot.TICKET_SCREENSHOTS: shots}
 
@@ -337,6 +352,8 @@ class ValidateTicketForm(FormValidationAction):
 
     @answered
     def validate_ticket_device(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        if value == NONE or not_known(tracker):
+            return {Slot.TICKET_DEVICE: NOT_GIVEN}
         result = self._free_text(Slot.TICKET_DEVICE, value, dispatcher)
         version = VERSION_IN_TEXT.search(str(value))
         if result[Slot.TICKET_DEVICE] and version and not tracker.get_slot(Slot.TICKET_BROWSER_VERSION):
@@ -345,6 +362,8 @@ class ValidateTicketForm(FormValidationAction):
 
     @answered
     def validate_ticket_browser_version(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        if value == NONE or not_known(tracker):
+            return {Slot.TICKET_BROWSER_VERSION: NOT_GIVEN}
         return self._free_text(Slot.TICKET_BROWSER_VERSION, value, dispatcher)
 
     @answered
@@ -352,7 +371,11 @@ class ValidateTicketForm(FormValidationAction):
         if isinstance(value, list):
             return {Slot.TICKET_SCREENSHOTS: value}
         current = tracker.get_slot(Slot.TICKET_SCREENSHOTS)
-        return {Slot.TICKET_SCREENSHOTS: current if isinstance(current, list) else []}
+        if value == NONE or declined(tracker) or says("no_screenshot", str(value)):
+            return {Slot.TICKET_SCREENSHOTS: current if isinstance(current, list) else []}
+        # "chrome 120" is no screenshot: say what the question wants rather than file it as none.
+        dispatcher.utter_message(response="utter_ticket_screenshot_not_found")
+        return {Slot.TICKET_SCREENSHOTS: None}
 
 
 def _summary_values(tracker: Tracker) -> Dict[str, str]:
@@ -577,3 +600,27 @@ class ActionTicketStatus(Action):
                 updated=view.updated_at.strftime("%d %b %Y %H:%M UTC"),
             )
         return [SlotSet(Slot.PENDING, None)]
+
+
+class ActionScreenshotAtSummary(Action):
+    """A screenshot sent (or one mentioned) at "Shall I send it?": attached to the
+    ticket, or how to attach one; then the question again."""
+
+    def name(self) -> Text:
+        return "action_screenshot_at_summary"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        text = (tracker.latest_message or {}).get("text") or ""
+        shots = screenshots_added(tracker, links=True)
+        events: List[EventType] = []
+        if shots is not None:
+            dispatcher.utter_message(response="utter_ticket_screenshot_received", count=len(shots))
+            events.append(SlotSet(Slot.TICKET_SCREENSHOTS, shots))
+        elif says("no_screenshot", text):
+            dispatcher.utter_message(response="utter_ticket_no_screenshots")
+        else:
+            dispatcher.utter_message(response="utter_ticket_screenshot_how")
+        dispatcher.utter_message(response="utter_resume_ticket_confirm")
+        return events

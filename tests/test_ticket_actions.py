@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import tickets
 from actions.tickets import (
     ActionAskTicketStepsTried,
+    ActionScreenshotAtSummary,
     ActionTicketCancel,
     ActionTicketChange,
     ActionTicketStart,
@@ -362,3 +363,32 @@ def test_the_description_is_the_customers_words_before_the_steps_since_the_last_
     ]
     assert tickets.opening_message(tracker) == (
         "hello, i can't log in to my account / my account has been locked since yesterday")
+
+
+@pytest.mark.parametrize("slot", ["ticket_device", "ticket_browser_version"])
+@pytest.mark.parametrize("answer", ["dont know", "no", "not sure", "none"])
+def test_a_device_or_version_not_known_is_recorded_as_not_given(slot, answer):
+    result, said, _ = validate(f"validate_{slot}", answer, text=answer)
+    assert result[slot] == "Not given" and said == []
+
+
+def test_text_at_the_screenshot_question_is_not_filed_as_no_screenshots():
+    result, said, _ = validate("validate_ticket_screenshots", "chrome 120", text="chrome 120", intent="inform")
+    assert result == {"ticket_screenshots": None} and said == ["utter_ticket_screenshot_not_found"]
+    result, said, _ = validate("validate_ticket_screenshots", "cant take one rn", text="cant take one rn")
+    assert result == {"ticket_screenshots": []} and said == []
+
+
+async def test_a_screenshot_sent_at_the_summary_is_attached_and_the_question_asked_again():
+    attachment = {"source": "telegram", "location": "AgACAgQ", "size_bytes": 1200, "mime_type": "image/jpeg"}
+    tracker = make_tracker(slots={**FILLED, "pending": "ticket_confirm"}, intent="share_screenshot",
+                           metadata={"attachments": [attachment]})
+    said, state, _ = await run(ActionScreenshotAtSummary(), tracker)
+    assert said == ["utter_ticket_screenshot_received", "utter_resume_ticket_confirm"]
+    assert len(state["ticket_screenshots"]) == len(FILLED["ticket_screenshots"]) + 1
+    said, state, _ = await run(ActionScreenshotAtSummary(),
+                               make_tracker(slots=FILLED, intent="share_screenshot", text="no screenshot"))
+    assert said == ["utter_ticket_no_screenshots", "utter_resume_ticket_confirm"] and state == {}
+    said, _, _ = await run(ActionScreenshotAtSummary(),
+                           make_tracker(slots=FILLED, intent="share_screenshot", text="i have a screenshot"))
+    assert said == ["utter_ticket_screenshot_how", "utter_resume_ticket_confirm"]
