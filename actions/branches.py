@@ -284,13 +284,16 @@ def settled_by_words(tracker: Tracker) -> Optional[str]:
     "outage" (the customer sees one: wait for CoinEx, no ticket yet), "wait" ("ok,
     I'll wait" to a step whose advice is to wait), "documents" (a question about the
     documents verification needs while a lock or KYC branch is under way),
-    "lock_duration" (how long a lock lasts, asked in the lock branch)."""
+    "lock_duration" (how long a lock lasts, asked in the lock branch), "start_over"
+    ("start over", "menu": the diagnosis forgotten, the menu shown)."""
     if tracker.active_loop_name:
         return None
     pending = tracker.get_slot(Slot.PENDING)
     if pending not in _READ_BY_WORDS:
         return None
     text = (tracker.latest_message or {}).get("text") or ""
+    if says("start_over", text):
+        return "start_over"
     if outage_seen(text):
         return "outage"
     step = step_on_screen(tracker)
@@ -365,6 +368,9 @@ def read_by_words(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optiona
         dispatcher.utter_message(response="utter_did_that_help")
         return [SlotSet(Slot.TWOFA_METHOD, twofa_method(tracker))]
     settled = settled_by_words(tracker)
+    if settled == "start_over":
+        dispatcher.utter_message(response="utter_start_over")
+        return _forget_diagnosis()
     if settled == "outage":
         dispatcher.utter_message(response="utter_outage_likely")
         return _forget_diagnosis()

@@ -56,6 +56,9 @@ _FULL = {
 }
 
 
+# After these, "how long will it take?" asks about the outage.
+_SAID_OUTAGE = {"utter_outage_likely", "utter_wait_for_fix", "utter_status_incident", "utter_status_maintenance",
+                "utter_status_degraded"}
 # After these, a "no" means there is nothing more: a goodbye.
 _ASKED_WHAT_ELSE = {"utter_anything_else", "utter_ask_how_to_help"}
 
@@ -117,6 +120,10 @@ class ActionDetour(Action):
                 return step_affirmed(dispatcher, tracker)
         if intent == "goodbye":
             dispatcher.utter_message(response="utter_goodbye")
+            return []
+        if intent == "support_wait_time" and last_response(tracker) in _SAID_OUTAGE:
+            # "how long will it take" after the word on an outage: the outage, not support's queue.
+            dispatcher.utter_message(response="utter_outage_duration")
             return []
         if intent in {"affirm", "deny"} and pending is None:
             text = (tracker.latest_message or {}).get("text") or ""
