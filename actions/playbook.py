@@ -23,7 +23,9 @@ _NEGATION = re.compile(r"\b(not|never|no|don.?t|doesn.?t|didn.?t|haven.?t|hasn.?
 # A clause that says a way of getting 2FA codes is not the customer's.
 _NOT_USED = re.compile(r"\b(don.?t|do not|doesn.?t|never|not|no longer|stopped)\s+(use|using|have|had|get|got|with)\b")
 # Punctuation ends a clause only before a space or the end ("coinex.com" is one word).
-_CLAUSES = re.compile(r"[.;!?]+(?=\s|$)|\n+|,\s*|\s+(?:and|but|so|though|although)\s+")
+# A question run on without punctuation starts a clause too ("forgot it how do i reset it").
+_CLAUSES = re.compile(r"[.;!?]+(?=\s|$)|\n+|,\s*|\s+(?:and|but|so|though|although)\s+"
+                      r"|\s+(?=(?:how|what|where|why)\s+(?:do|does|can|could|should|would|to)\b)")
 # A question says nothing is done: "is www.coinex.com the real site?"
 # "Oh no," in front of a clause is dismay, not a negation of what follows.
 _DISMAY = re.compile(r"^\W*(?:oh\s+)?(?:no+|god|damn|shit|crap|dang)\b[\s,.!]*(?=\w)")
@@ -38,7 +40,7 @@ def statements(text: str) -> List[str]:
 
 def stated_clauses(text: str) -> List[str]:
     """The clauses of the statements of ``text``: each says one thing that happened."""
-    return [c for t in statements(text) for c in _CLAUSES.split(t) if c.strip()]
+    return [c for t in statements(text) for c in _CLAUSES.split(t) if c.strip() and not _QUESTION.search(c)]
 
 
 @dataclass(frozen=True)
