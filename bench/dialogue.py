@@ -16,17 +16,18 @@ import datetime as dt
 import sys
 import tempfile
 from pathlib import Path
-from typing import List
+from typing import Any, Dict, List, Tuple
+
+from harness import RESULTS, loadavg, machine, machine_line, write_results
 
 from loginhelp.replay import Conversation, first_turn_with, load_conversations, noise, play, rest_sender
 from loginhelp.servers import RasaStack
 
 HERE = Path(__file__).resolve().parent
 SCENARIOS = HERE / "dialogue" / "scenarios.yml"
-RESULTS = HERE / "results" / "dialogue.md"
 
 
-def run(url: str, scenarios: List[Conversation], verbose: bool) -> str:
+def run(url: str, scenarios: List[Conversation], verbose: bool) -> Tuple[str, Dict[str, Any]]:
     send = rest_sender(url)
     rows, successes, total_noise, total_repeats, turns_to_goal = [], 0, 0, 0, []
     stamp = dt.datetime.now().strftime("%H%M%S")
@@ -49,10 +50,14 @@ def run(url: str, scenarios: List[Conversation], verbose: bool) -> str:
             print(f"--- {scenario.name} (goal {scenario.goal})\n{played.transcript()}\n", file=sys.stderr)
     count = len(scenarios)
     mean_turns = sum(turns_to_goal) / len(turns_to_goal) if turns_to_goal else 0.0
+    totals = {"scenarios": count, "successes": successes, "mean_turns_to_goal": round(mean_turns, 2),
+              "noise": total_noise, "repeated_steps": total_repeats}
     header = [
         f"# Simulated customers ({dt.date.today().isoformat()})",
         "",
         f"{count} scenarios of bench/dialogue/scenarios.yml, typed answers only, over REST.",
+        "",
+        "{machine}",
         "",
         "| total | value | target |",
         "|---|---|---|",
@@ -64,29 +69,32 @@ def run(url: str, scenarios: List[Conversation], verbose: bool) -> str:
         "| scenario | success | turns to goal / turns | duplicates | complaints | help menus | repeated steps |",
         "|---|---|---|---|---|---|---|",
     ]
-    return "\n".join(header + rows) + "\n"
+    return "\n".join(header + rows) + "\n", totals
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", help="a running assistant (default: start one on free ports)")
     parser.add_argument("--scenarios", type=Path, default=SCENARIOS)
-    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--out", type=Path, default=RESULTS / "dialogue",
+                        help="output prefix, .md and .json are added (default bench/results/dialogue)")
     parser.add_argument("--quiet", action="store_true", help="do not print failing transcripts")
     args = parser.parse_args()
     scenarios = load_conversations(args.scenarios, key="scenarios")
+    loadavg_before = loadavg()
     if args.url:
-        report = run(args.url, scenarios, not args.quiet)
+        report, totals = run(args.url, scenarios, not args.quiet)
     else:
         with tempfile.TemporaryDirectory(prefix="bench-dialogue-") as workdir:
             stack = RasaStack(Path(workdir)).start()
             try:
-                report = run(stack.url, scenarios, not args.quiet)
+                report, totals = run(stack.url, scenarios, not args.quiet)
             finally:
                 stack.stop()
+    info = machine(loadavg_before)
+    report = report.replace("{machine}", f"Machine: {machine_line(info)}.")
     print(report)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(report, encoding="utf-8")
+    write_results(args.out, {"machine": info, **totals}, report)
     return 0
 
 

@@ -24,34 +24,29 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as _dt
-import json
 import os
-import platform
 import random
 import shutil
 import signal
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
-from loginhelp.servers import descendants, free_port, process_status_kb
+from harness import RESULTS, MemorySampler, latency_stats, loadavg, machine, machine_line, now, reply_text, send, write_results
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-RESULTS_DIR = REPO_ROOT / "bench" / "results"
-DEFAULT_MODEL = REPO_ROOT / "models" / "loginhelp.tar.gz"
-VENV_BIN = Path(sys.executable).parent
+from loginhelp.servers import MODEL, REPO, RasaStack
+
+REPO_ROOT = REPO
+DEFAULT_MODEL = MODEL
 
 TARGET_P95_MS_1_USER = 150.0
 TARGET_RASA_MEMORY_MB = 800.0  # issue 12: under 800 MB after 100 messages
 
 STARTUP_TIMEOUT_S = 300.0
-REQUEST_TIMEOUT_S = 60.0
 
 
 # --------------------------------------------------------------------------------------
@@ -210,112 +205,6 @@ CONVERSATIONS = [
 
 
 # --------------------------------------------------------------------------------------
-# Servers
-# --------------------------------------------------------------------------------------
-
-@dataclass
-class Server:
-    name: str
-    cmd: List[str]
-    log_path: Path
-    env: Dict[str, str]
-    proc: Optional[subprocess.Popen] = None
-    started_at: float = 0.0
-    ready_seconds: Optional[float] = None
-    peak_rss_kb: int = 0  # sampled during the benchmark (process + children)
-    seen_pids: Dict[int, int] = field(default_factory=dict)  # pid -> last VmHWM seen
-
-    def start(self) -> None:
-        self.log_handle = open(self.log_path, "wb")
-        self.started_at = time.perf_counter()
-        self.proc = subprocess.Popen(
-            self.cmd,
-            cwd=REPO_ROOT,
-            env=self.env,
-            stdin=subprocess.DEVNULL,
-            stdout=self.log_handle,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: stopped as a whole below
-        )
-
-    def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-    def sample(self) -> None:
-        """Record VmHWM of the process tree and the current summed RSS."""
-        if not self.alive():
-            return
-        assert self.proc is not None
-        rss = 0
-        for pid in [self.proc.pid] + descendants(self.proc.pid):
-            status = process_status_kb(pid)
-            if status:
-                self.seen_pids[pid] = max(self.seen_pids.get(pid, 0), status.get("VmHWM", 0))
-                rss += status.get("VmRSS", 0)
-        self.peak_rss_kb = max(self.peak_rss_kb, rss)
-
-    def memory(self) -> Dict[str, Any]:
-        self.sample()
-        main_pid = self.proc.pid if self.proc else None
-        main_hwm = self.seen_pids.get(main_pid, 0) if main_pid else 0
-        total_hwm = sum(self.seen_pids.values())
-        return {
-            "pid": main_pid,
-            "processes": len(self.seen_pids),
-            "vmhwm_main_mb": main_hwm / 1024,
-            "vmhwm_total_mb": total_hwm / 1024,
-            "peak_rss_sampled_mb": self.peak_rss_kb / 1024,
-        }
-
-    def stop(self) -> None:
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                try:
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                self.proc.wait(timeout=10)
-        if getattr(self, "log_handle", None):
-            self.log_handle.close()
-
-    def log_tail(self, lines: int = 30) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
-
-
-async def wait_ready(session: Any, server: Server, url: str, check) -> None:
-    import aiohttp
-
-    deadline = time.perf_counter() + STARTUP_TIMEOUT_S
-    while time.perf_counter() < deadline:
-        if not server.alive():
-            raise RuntimeError(
-                f"the {server.name} exited during start-up (code {server.proc.returncode}); "
-                f"last log lines:\n{server.log_tail()}"
-            )
-        try:
-            async with session.get(url, timeout=aiohttp.ClientTimeout(total=5)) as resp:
-                body = await resp.text()
-                if resp.status == 200 and check(body):
-                    server.ready_seconds = time.perf_counter() - server.started_at
-                    return
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
-            pass
-        await asyncio.sleep(0.5)
-    raise RuntimeError(f"the {server.name} did not become healthy within {STARTUP_TIMEOUT_S:.0f} s:\n{server.log_tail()}")
-
-
-# --------------------------------------------------------------------------------------
 # Load generation
 # --------------------------------------------------------------------------------------
 
@@ -327,32 +216,6 @@ class Sample:
     kind: str
     template: str
     off_script: bool
-
-
-async def send(session: Any, url: str, sender: str, message: str) -> Tuple[float, Optional[List[Dict[str, Any]]], Optional[str]]:
-    import aiohttp
-
-    start = time.perf_counter()
-    try:
-        async with session.post(
-            url, json={"sender": sender, "message": message},
-            timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S),
-        ) as resp:
-            body = await resp.read()
-            elapsed = (time.perf_counter() - start) * 1000
-            if resp.status != 200:
-                return elapsed, None, f"HTTP {resp.status}"
-            try:
-                reply = json.loads(body)
-            except ValueError:
-                return elapsed, None, "invalid JSON"
-            if not isinstance(reply, list) or not reply:
-                return elapsed, reply if isinstance(reply, list) else None, "empty reply"
-            return elapsed, reply, None
-    except asyncio.TimeoutError:
-        return (time.perf_counter() - start) * 1000, None, "timeout"
-    except aiohttp.ClientError as exc:
-        return (time.perf_counter() - start) * 1000, None, f"{type(exc).__name__}"
 
 
 def _buttons(reply: Optional[List[Dict[str, Any]]]) -> Dict[str, str]:
@@ -367,7 +230,7 @@ def _buttons(reply: Optional[List[Dict[str, Any]]]) -> Dict[str, str]:
 def _matches(reply: Optional[List[Dict[str, Any]]], expect: Expect) -> bool:
     if expect is None:
         return bool(reply)
-    text = " ".join((m.get("text") or "") for m in reply or []).lower().replace("’", "'")
+    text = reply_text(reply)
     alternatives = (expect,) if isinstance(expect, str) else expect
     return any(alt in text for alt in alternatives)
 
@@ -408,26 +271,9 @@ def build_workload(n: int, seed: int) -> List[Tuple[str, List[Turn]]]:
     ]
 
 
-def _percentile(values: List[float], q: float) -> float:
-    import numpy as np
-
-    return float(np.percentile(values, q)) if values else float("nan")
-
-
-def _latency_stats(values: List[float]) -> Dict[str, float]:
-    return {
-        "count": len(values),
-        "p50_ms": _percentile(values, 50),
-        "p95_ms": _percentile(values, 95),
-        "p99_ms": _percentile(values, 99),
-        "mean_ms": statistics.fmean(values) if values else float("nan"),
-        "max_ms": max(values) if values else float("nan"),
-    }
-
-
 async def run_level(
     session: Any, url: str, users: int, n_conversations: int, run_id: str, seed: int,
-    servers: List[Server],
+    sampler: MemorySampler,
 ) -> Dict[str, Any]:
     workload = build_workload(n_conversations, seed)
     queue: asyncio.Queue = asyncio.Queue()
@@ -445,13 +291,7 @@ async def run_level(
             sender = f"bench-{run_id}-u{users}-c{i:03d}-{template}"
             await play_conversation(session, url, sender, template, turns, samples, off_script_log)
 
-    async def sampler() -> None:
-        while True:
-            for server in servers:
-                await asyncio.to_thread(server.sample)
-            await asyncio.sleep(0.5)
-
-    sampling = asyncio.create_task(sampler())
+    sampling = asyncio.create_task(sampler.run())
     start = time.perf_counter()
     try:
         await asyncio.gather(*(user(u) for u in range(users)))
@@ -468,10 +308,10 @@ async def run_level(
     for s in samples:
         if not s.ok:
             errors[s.error or "?"] = errors.get(s.error or "?", 0) + 1
-    by_kind = {kind: _latency_stats([s.latency_ms for s in samples if s.ok and s.kind == kind])
+    by_kind = {kind: latency_stats([s.latency_ms for s in samples if s.ok and s.kind == kind])
                for kind in ("text", "button")}
     by_template = {
-        name: _latency_stats([s.latency_ms for s in samples if s.ok and s.template == name])
+        name: latency_stats([s.latency_ms for s in samples if s.ok and s.template == name])
         for name, _ in CONVERSATIONS
     }
     return {
@@ -481,7 +321,7 @@ async def run_level(
         "wall_seconds": wall,
         "messages_per_second": len(samples) / wall if wall else float("nan"),
         "conversations_per_second": n_conversations / wall if wall else float("nan"),
-        "latency": _latency_stats(ok),
+        "latency": latency_stats(ok),
         "latency_by_kind": by_kind,
         "latency_by_conversation": by_template,
         "errors": sum(errors.values()),
@@ -496,13 +336,6 @@ async def run_level(
 # Reports
 # --------------------------------------------------------------------------------------
 
-def _nproc() -> int:
-    try:
-        return int(subprocess.run(["nproc"], capture_output=True, text=True, check=True).stdout)
-    except Exception:  # noqa: BLE001
-        return len(os.sched_getaffinity(0))
-
-
 def _f(value: float, digits: int = 1) -> str:
     return "n/a" if value != value else f"{value:.{digits}f}"  # NaN check
 
@@ -513,8 +346,7 @@ def render_markdown(report: Dict[str, Any]) -> str:
         "# REST latency benchmark",
         "",
         f"- Date: {report['date']}",
-        f"- Machine: nproc={report['machine']['nproc']}, {report['machine']['platform']}, Python {report['machine']['python']}; "
-        f"load average (1/5/15 min) before {report['machine']['loadavg_before']}, after {report['machine']['loadavg_after']}",
+        f"- Machine: {machine_line(report['machine'])}",
         f"- Model: `{report['model']}` ({report['model_mb']:.1f} MB, trained {report['model_mtime']})",
         "- Set-up: Rasa server + action server on loopback, SQLite tracker store, REST channel; "
         "each simulated user sends its next message as soon as the reply arrives (no think time)",
@@ -618,7 +450,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL, help="model archive (default models/loginhelp.tar.gz)")
     parser.add_argument("--warmup", type=int, default=2, help="warm-up conversations before measuring (default 2)")
     parser.add_argument("--seed", type=int, default=42, help="seed for the message variants (default 42)")
-    parser.add_argument("--out", type=Path, default=RESULTS_DIR / "latency",
+    parser.add_argument("--out", type=Path, default=RESULTS / "latency",
                         help="output prefix, .md and .json are added (default bench/results/latency)")
     parser.add_argument("--keep-logs", action="store_true", help="keep the temporary directory with the server logs")
     args = parser.parse_args(argv)
@@ -633,56 +465,19 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     return args
 
 
-async def benchmark(args: argparse.Namespace, tmp: Path, servers: Dict[str, Server]) -> Dict[str, Any]:
+async def benchmark(args: argparse.Namespace, stack: RasaStack) -> Dict[str, Any]:
     import aiohttp
 
-    action_port, rasa_port = free_port(), free_port()
-    while rasa_port == action_port:
-        rasa_port = free_port()
-    endpoints = tmp / "endpoints.yml"
-    endpoints.write_text(
-        f'action_endpoint:\n  url: "http://localhost:{action_port}/webhook"\n'
-        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {tmp / 'tracker.db'}\n",
-        encoding="utf-8",
-    )
-    env = dict(os.environ)
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    env.setdefault("RASA_TELEMETRY_ENABLED", "false")
-    env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
-    env.setdefault("PYTHONDONTWRITEBYTECODE", "1")
-    # Its own ticket database, migrated the one way (`loginhelp db upgrade`): the
-    # ticket service refuses a schema that is behind.
-    env["DATABASE_URL"] = f"sqlite:///{tmp / 'loginhelp.db'}"
-    env["LOGINHELP_VAR_DIR"] = str(tmp / "var")
-    subprocess.run([str(VENV_BIN / "loginhelp"), "db", "upgrade"], cwd=REPO_ROOT, env=env, check=True,
-                   stdout=subprocess.DEVNULL)
-    rasa_bin = str(VENV_BIN / "rasa")
-    servers["action"] = Server(
-        "action server",
-        [rasa_bin, "run", "actions", "--port", str(action_port), "--actions", "actions"],
-        tmp / "actions.log", env,
-    )
-    servers["rasa"] = Server(
-        "Rasa server",
-        [str(VENV_BIN / "python"), "-m", "loginhelp.rasa_launch", "run", "--model", str(args.model), "--port", str(rasa_port),
-         "--credentials", "credentials.yml", "--endpoints", str(endpoints)],
-        tmp / "rasa.log", env,
-    )
-    print(f"starting the action server on :{action_port} and the Rasa server on :{rasa_port} "
-          f"(logs in {tmp})", flush=True)
-    servers["action"].start()
-    servers["rasa"].start()
+    print(f"starting the action server on :{stack.action_port} and the Rasa server on :{stack.rasa_port} "
+          f"(logs in {stack.workdir / 'logs'})", flush=True)
+    await asyncio.to_thread(stack.start, STARTUP_TIMEOUT_S)
+    sampler = MemorySampler(stack)
+    print(f"healthy: Rasa server after {stack.ready_seconds['rasa']:.1f} s, "
+          f"action server after {stack.ready_seconds['actions']:.1f} s", flush=True)
 
     connector = aiohttp.TCPConnector(limit=max(args.users) + 5)
     async with aiohttp.ClientSession(connector=connector) as session:
-        await asyncio.gather(
-            wait_ready(session, servers["action"], f"http://localhost:{action_port}/health", lambda body: "ok" in body),
-            wait_ready(session, servers["rasa"], f"http://localhost:{rasa_port}/", lambda body: "Hello from Rasa" in body),
-        )
-        print(f"healthy: Rasa server after {servers['rasa'].ready_seconds:.1f} s, "
-              f"action server after {servers['action'].ready_seconds:.1f} s", flush=True)
-
-        url = f"http://localhost:{rasa_port}/webhooks/rest/webhook"
+        url = stack.url
         run_id = _dt.datetime.now().strftime("%H%M%S")
 
         # Warm-up: the first messages trace TensorFlow graphs and open connections.
@@ -704,24 +499,23 @@ async def benchmark(args: argparse.Namespace, tmp: Path, servers: Dict[str, Serv
               if warm_samples else "warm-up skipped", flush=True)
         if warm_samples and len(warm_errors) == len(warm_samples):
             raise RuntimeError(f"every warm-up message failed ({warm_errors[0]}); Rasa log:\n"
-                               f"{servers['rasa'].log_tail()}\naction server log:\n{servers['action'].log_tail()}")
+                               f"{stack.tail('rasa')}\naction server log:\n{stack.tail('actions')}")
 
         levels = []
         for users in args.users:
             print(f"measuring {args.conversations} conversations at {users} concurrent user(s) ...", flush=True)
-            level = await run_level(session, url, users, args.conversations, run_id, args.seed,
-                                    [servers["rasa"], servers["action"]])
+            level = await run_level(session, url, users, args.conversations, run_id, args.seed, sampler)
             lat = level["latency"]
             print(f"  {level['messages']} messages in {level['wall_seconds']:.1f} s: p50 {_f(lat['p50_ms'])} ms, "
                   f"p95 {_f(lat['p95_ms'])} ms, p99 {_f(lat['p99_ms'])} ms, "
                   f"{_f(level['messages_per_second'])} msg/s, errors {level['errors']}, off-script {level['off_script']}",
                   flush=True)
-            for server in servers.values():
-                if not server.alive():
-                    raise RuntimeError(f"the {server.name} died during the run:\n{server.log_tail()}")
+            for name, process in stack.processes.items():
+                if process.poll() is not None:
+                    raise RuntimeError(f"the {name} server died during the run:\n{stack.tail(name)}")
             levels.append(level)
 
-    memory = {"rasa_server": servers["rasa"].memory(), "action_server": servers["action"].memory()}
+    memory = {"rasa_server": sampler.memory("rasa"), "action_server": sampler.memory("actions")}
 
     checks = []
     one = next((lvl for lvl in levels if lvl["users"] == 1), None)
@@ -744,17 +538,16 @@ async def benchmark(args: argparse.Namespace, tmp: Path, servers: Dict[str, Serv
     stat = args.model.stat()
     return {
         "benchmark": "latency",
-        "date": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "machine": {"nproc": _nproc(), "platform": platform.platform(), "python": platform.python_version(),
-                    "loadavg_before": args.loadavg_before, "loadavg_after": [round(x, 2) for x in os.getloadavg()]},
+        "date": now(),
+        "machine": machine(args.loadavg_before),
         "model": str(args.model.relative_to(REPO_ROOT) if args.model.is_relative_to(REPO_ROOT) else args.model),
         "model_mb": stat.st_size / 1e6,
         "model_mtime": _dt.datetime.fromtimestamp(stat.st_mtime).astimezone().isoformat(timespec="seconds"),
         "tracker_store": "SQL (sqlite, temporary file)",
         "conversations_per_level": args.conversations,
         "conversation_templates": [name for name, _ in CONVERSATIONS],
-        "startup_seconds": {"rasa_server": servers["rasa"].ready_seconds,
-                            "action_server": servers["action"].ready_seconds},
+        "startup_seconds": {"rasa_server": stack.ready_seconds.get("rasa"),
+                            "action_server": stack.ready_seconds.get("actions")},
         "warmup_messages": len(warm_samples),
         "levels": levels,
         "memory": memory,
@@ -770,9 +563,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"error: {args.model} does not exist; run `make train` first", file=sys.stderr)
         return 2
 
-    args.loadavg_before = [round(x, 2) for x in os.getloadavg()]
+    args.loadavg_before = loadavg()
     tmp = Path(tempfile.mkdtemp(prefix="bench-latency-"))
-    servers: Dict[str, Server] = {}
+    stack = RasaStack(tmp, model=args.model, env={"SQLALCHEMY_SILENCE_UBER_WARNING": "1"},
+                      tracker_store={"type": "SQL", "dialect": "sqlite", "db": str(tmp / "tracker.db")})
 
     def _on_signal(signum, _frame):  # SIGTERM/SIGHUP: unwind through the finally below
         raise KeyboardInterrupt(f"signal {signum}")
@@ -782,7 +576,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     failed = False
     report: Optional[Dict[str, Any]] = None
     try:
-        report = asyncio.run(benchmark(args, tmp, servers))
+        report = asyncio.run(benchmark(args, stack))
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         failed = True
@@ -791,8 +585,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print("error: the latency benchmark did not complete", file=sys.stderr)
         failed = True
     finally:
-        for server in reversed(list(servers.values())):
-            server.stop()
+        stack.stop()
         if args.keep_logs or failed:
             print(f"server logs kept in {tmp}", file=sys.stderr if failed else sys.stdout)
         else:
@@ -800,11 +593,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if failed or report is None:
         return 1
 
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    json_path = Path(str(args.out) + ".json")
-    md_path = Path(str(args.out) + ".md")
-    json_path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    md_path.write_text(render_markdown(report), encoding="utf-8")
+    md_path, json_path = write_results(args.out, report, render_markdown(report))
     print_summary(report)
     print(f"wrote {md_path} and {json_path}")
     return 0

@@ -36,11 +36,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as _dt
 import itertools
-import json
 import os
-import platform
 import random
 import shutil
 import signal
@@ -55,24 +52,31 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import aiohttp
+from harness import (
+    FIREFOX_UA,
+    REDACTING_SQLITE,
+    RESULTS,
+    loadavg,
+    machine,
+    machine_line,
+    now,
+    percentile,
+    reply_text,
+    send,
+    write_results,
+)
 
 from loginhelp.prod_stack import PostgresDatabases, ProdStack, redis_cleanup
-from loginhelp.servers import free_port, http_status, peak_memory_mb
+from loginhelp.servers import MODEL, REPO, VENV_BIN, RasaStack, ServerGroup, free_port, peak_memory_mb
 
-REPO = Path(__file__).resolve().parents[1]
-
-VENV_BIN = REPO / ".venv" / "bin"
-MODEL = REPO / "models" / "loginhelp.tar.gz"
 STOCK_CACHE = REPO / "var" / "bench" / "rasa-init"
-RESULTS = REPO / "bench" / "results"
-REQUEST_TIMEOUT_S = 60
 TARGET_P95_MS_10_USERS = 300.0
+STARTUP_TIMEOUT_S = 420.0
 
 # ------------------------------------------------------------------------------------
 # Conversations: (message, a text the replies should contain or None)
 # ------------------------------------------------------------------------------------
 Turn = Tuple[str, Optional[str]]
-FIREFOX_UA = "Mozilla/5.0 (X11; Linux x86_64; rv:109.0) Gecko/20100101 Firefox/115.0"
 
 PROJECT_CONVERSATIONS: Dict[str, List[Turn]] = {
     "branch_2fa": [("my 2fa code is always rejected", "clock"), ("/still_broken", "Did that help?"),
@@ -131,37 +135,6 @@ class Target:
         return {}
 
 
-def _spawn(command: List[str], cwd: Path, env: Dict[str, str], log: Path) -> subprocess.Popen:
-    return subprocess.Popen(command, cwd=cwd, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
-                            start_new_session=True)
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is not None:
-        return
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(10)
-    except ProcessLookupError:
-        pass
-
-
-def _wait(urls: List[str], processes: List[subprocess.Popen], logs: List[Path], timeout: float = 420) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for process, log in zip(processes, logs):
-            if process.poll() is not None:
-                raise RuntimeError(f"{' '.join(map(str, process.args[:3]))} exited:\n"
-                                   f"{log.read_text(errors='replace')[-2000:]}")
-        if all(http_status(url) == 200 for url in urls):
-            return
-        time.sleep(1)
-    raise RuntimeError(f"not up within {timeout} s: {urls}")
-
-
 CUSTOM_ACTIONS_SQL = ("SELECT COUNT(*) FROM events WHERE sender_id IN ({senders}) AND type_name = 'action' AND "
                       "(action_name LIKE 'action\\_%' ESCAPE '\\' OR action_name LIKE 'validate\\_%' ESCAPE '\\') "
                       "AND action_name NOT IN ('action_listen', 'action_session_start', 'action_extract_slots', "
@@ -172,42 +145,23 @@ class EmbeddedTarget(Target):
     name = "embedded"
     description = ("make run's configuration: 1 Rasa server (`python -m loginhelp.rasa_launch run`) + 1 action "
                    "server, redacting SQL tracker store on SQLite, SQLite ticket database")
-    launcher: List[str] = [str(VENV_BIN / "python"), "-m", "loginhelp.rasa_launch"]
 
     def __init__(self, tmp: Path) -> None:
-        self.tmp = tmp / self.name
-        self.tmp.mkdir()
-        self.rasa_port, self.action_port = free_port(), free_port()
-        self.url = f"http://127.0.0.1:{self.rasa_port}"
-        self.tracker_db = self.tmp / "tracker.db"
-        self.processes: Dict[str, subprocess.Popen] = {}
+        workdir = tmp / self.name
+        self.tracker_db = workdir / "tracker.db"
+        env = {k: "" for k in os.environ if k.startswith("TELEGRAM_")}
+        self.stack = RasaStack(workdir, env=env, tracker_store={"type": REDACTING_SQLITE, "dialect": "sqlite",
+                                                                 "db": str(self.tracker_db)})
+        self.url = self.stack.url
 
     def start(self) -> None:
-        endpoints = self.tmp / "endpoints.yml"
-        endpoints.write_text(json.dumps({
-            "action_endpoint": {"url": f"http://127.0.0.1:{self.action_port}/webhook"},
-            "tracker_store": {"type": "loginhelp.tracker_store.RedactingSQLTrackerStore", "dialect": "sqlite",
-                              "db": str(self.tracker_db)},
-        }))
-        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONDONTWRITEBYTECODE": "1",
-               "DATABASE_URL": f"sqlite:///{self.tmp / 'loginhelp.db'}", "LOGINHELP_VAR_DIR": str(self.tmp / "var")}
-        env = {k: v for k, v in env.items() if not k.startswith("TELEGRAM_")}
-        subprocess.run([str(VENV_BIN / "loginhelp"), "db", "upgrade"], cwd=REPO, env=env, check=True,
-                       stdout=subprocess.DEVNULL)
-        logs = [self.tmp / "actions.log", self.tmp / "rasa.log"]
-        self.processes["actions"] = _spawn([str(VENV_BIN / "rasa"), "run", "actions", "--port", str(self.action_port),
-                                            "--actions", "actions"], REPO, env, logs[0])
-        self.processes["rasa"] = _spawn(self.launcher + ["run", "--model", str(MODEL),
-                                         "--port", str(self.rasa_port), "--credentials", "credentials.yml",
-                                         "--endpoints", str(endpoints)], REPO, env, logs[1])
-        _wait([f"http://127.0.0.1:{self.action_port}/health", self.url + "/"], list(self.processes.values()), logs)
+        self.stack.start(STARTUP_TIMEOUT_S)
 
     def stop(self) -> None:
-        for process in self.processes.values():
-            _stop(process)
+        self.stack.stop()
 
     def servers(self) -> Dict[str, int]:
-        return {name: process.pid for name, process in self.processes.items()}
+        return {name: process.pid for name, process in self.stack.processes.items()}
 
     def work(self, senders: List[str]) -> Dict[str, Any]:
         with sqlite3.connect(self.tracker_db, timeout=30) as db:
@@ -266,11 +220,9 @@ class StockTarget(Target):
     typed_conversations = STOCK_CONVERSATIONS  # typed already
 
     def __init__(self, tmp: Path) -> None:
-        self.tmp = tmp / "stock"
-        self.tmp.mkdir()
+        self.group = ServerGroup(tmp / "stock")
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.process: Optional[subprocess.Popen] = None
 
     @staticmethod
     def model() -> Path:
@@ -290,20 +242,16 @@ class StockTarget(Target):
         return sorted((STOCK_CACHE / "models").glob("*.tar.gz"))[-1]
 
     def start(self) -> None:
-        model = self.model()
-        log = self.tmp / "rasa.log"
-        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONDONTWRITEBYTECODE": "1"}
-        self.process = _spawn([str(VENV_BIN / "rasa"), "run", "--model", str(model), "--port", str(self.port),
-                               "--credentials", "credentials.yml", "--endpoints", "endpoints.yml"],
-                              STOCK_CACHE, env, log)
-        _wait([self.url + "/"], [self.process], [log])
+        self.group.spawn("rasa", [str(VENV_BIN / "rasa"), "run", "--model", str(self.model()), "--port",
+                                  str(self.port), "--credentials", "credentials.yml", "--endpoints", "endpoints.yml"],
+                         cwd=STOCK_CACHE)
+        self.group.wait_http(self.url + "/", STARTUP_TIMEOUT_S, name="rasa")
 
     def stop(self) -> None:
-        if self.process is not None:
-            _stop(self.process)
+        self.group.stop()
 
     def servers(self) -> Dict[str, int]:
-        return {"rasa": self.process.pid} if self.process else {}
+        return {name: process.pid for name, process in self.group.processes.items()}
 
     def work(self, senders: List[str]) -> Dict[str, Any]:
         return {"custom_actions_per_message": 0.0, "stored_events_per_message": "in memory"}
@@ -328,12 +276,7 @@ class LevelResult:
     senders: List[str] = field(default_factory=list)
 
     def percentile(self, q: float) -> Optional[float]:
-        if not self.latencies_ms:
-            return None
-        data = sorted(self.latencies_ms)
-        k = (len(data) - 1) * q
-        low, high = int(k), min(int(k) + 1, len(data) - 1)
-        return round(data[low] + (data[high] - data[low]) * (k - low), 1)
+        return round(percentile(self.latencies_ms, q * 100), 1) if self.latencies_ms else None
 
     def summary(self) -> Dict[str, Any]:
         return {
@@ -368,7 +311,6 @@ async def run_level(url: str, conversations: Dict[str, List[Turn]], users: int, 
     pauses = random.Random(seed)
     start = time.monotonic()
     end = start + duration
-    timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S)
     connector = aiohttp.TCPConnector(limit=users + 5)
 
     async def user(session: aiohttp.ClientSession) -> None:
@@ -383,38 +325,25 @@ async def run_level(url: str, conversations: Dict[str, List[Turn]], users: int, 
             for message, expected in script:
                 if time.monotonic() >= end:
                     return
-                body = {"sender": sender, "message": message.replace("{n}", f"{label}{users}x{number}"),
-                        "metadata": {"user_agent": FIREFOX_UA}}
-                sent = time.monotonic()
-                problem = None
-                replies: Any = []
-                try:
-                    async with session.post(f"{url}/webhooks/rest/webhook", json=body) as response:
-                        if response.status != 200:
-                            problem = f"HTTP {response.status}"
-                        else:
-                            replies = await response.json(content_type=None)
-                            if not replies:
-                                problem = "empty reply"
-                except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
-                    problem = f"{type(error).__name__}: {error}"
-                done = time.monotonic()
-                if done > end:
+                elapsed, replies, problem = await send(session, url, sender,
+                                                       message.replace("{n}", f"{label}{users}x{number}"),
+                                                       {"user_agent": FIREFOX_UA})
+                if time.monotonic() > end:
                     return  # finished after the window: not counted
                 result.messages += 1
-                result.latencies_ms.append((done - sent) * 1000)
+                result.latencies_ms.append(elapsed)
                 if problem:
                     result.errors += 1
                     result.error_samples.append(f"{kind} {message!r}: {problem}")
                     break
-                text = " ".join(str(r.get("text", "")) for r in replies)
-                if expected and expected.lower() not in text.lower():
+                text = reply_text(replies)
+                if expected and expected.lower().replace("’", "'") not in text:
                     result.off_script += 1
                     result.off_script_samples.append(f"{kind} {message!r}: {text[:120]!r}")
                 if think_s:
                     await asyncio.sleep(min(think_s * pauses.uniform(0.5, 1.5), max(0.0, end - time.monotonic())))
 
-    async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
+    async with aiohttp.ClientSession(connector=connector) as session:
         await asyncio.gather(*(user(session) for _ in range(users)))
     result.duration_s = duration
     return result
@@ -509,8 +438,7 @@ def write_reports(report: Dict[str, Any], prefix: Path, users: List[int]) -> str
     lines = [
         "# Load benchmark (`make bench-load`)",
         "",
-        f"{report['date']} · {report['machine']} · {report['cpus']} CPUs · load average (1/5/15 min) before "
-        f"{report['loadavg_before']}, after {report['loadavg_after']} · `bench/load.py`",
+        f"{report['date']} · {machine_line(report['machine'])} · `bench/load.py`",
         "",
         f"All targets run side by side and are measured in turn, {report['rounds']} windows each per level "
         f"in rotating order ({report['duration_s']:g} s per target and level in all), so background load on "
@@ -569,9 +497,7 @@ def write_reports(report: Dict[str, Any], prefix: Path, users: List[int]) -> str
     if samples:
         lines += ["", "Samples of errors and off-script replies (first three per row):", "", *samples]
     text = "\n".join(lines) + "\n"
-    prefix.parent.mkdir(parents=True, exist_ok=True)
-    prefix.with_suffix(".md").write_text(text)
-    prefix.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n")
+    write_results(prefix, report, text)
     return text
 
 
@@ -611,10 +537,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 2
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-load-"))
+    loadavg_before = loadavg()
     report: Dict[str, Any] = {
-        "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": platform.platform(terse=True), "cpus": os.cpu_count(),
-        "loadavg_before": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+        "date": now(),
         "duration_s": args.duration, "rounds": args.rounds, "think_s": args.think, "users": users, "targets": {},
     }
 
@@ -687,7 +612,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             except Exception:  # noqa: BLE001 - stop the others anyway
                 traceback.print_exc()
 
-    report["loadavg_after"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    report["machine"] = machine(loadavg_before)
     if code:
         print(f"benchmark did not complete; logs kept in {tmp}", file=sys.stderr)
         return code

@@ -259,9 +259,7 @@ def _predict_rasa(model_path: str, texts: List[str]) -> List[Dict[str, Any]]:
 def _baseline(train_texts: List[str], train_y: List[str], test_texts: List[str]) -> Tuple[List[str], float]:
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-
-    from sklearn.pipeline import make_union
+    from sklearn.pipeline import make_pipeline, make_union
 
     start = time.perf_counter()
     model = make_pipeline(
@@ -611,12 +609,11 @@ def run(args: argparse.Namespace) -> Dict[str, Any]:
 
 def _run(args: argparse.Namespace, tmp_root: Path) -> Dict[str, Any]:
     import numpy as np
-    from sklearn.model_selection import StratifiedKFold
-
     import rasa
     from rasa.shared.nlu.training_data.loading import load_data
     from rasa.utils.common import configure_logging_and_warnings
     from rasa.utils.log_utils import configure_structlog
+    from sklearn.model_selection import StratifiedKFold
 
     configure_logging_and_warnings(logging.WARNING)
     configure_structlog(logging.WARNING)  # per-message parse logs

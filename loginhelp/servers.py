@@ -102,26 +102,32 @@ class ServerGroup:
         self.env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONDONTWRITEBYTECODE": "1",
                     "RASA_TELEMETRY_ENABLED": "false", **(env or {})}
         self.processes: Dict[str, subprocess.Popen] = {}
+        self.started: Dict[str, float] = {}  # name -> time.monotonic() at spawn
+        self.ready_seconds: Dict[str, float] = {}  # name -> seconds from spawn to healthy
         (workdir / "logs").mkdir(parents=True, exist_ok=True)
 
     def log(self, name: str) -> Path:
         return self.workdir / "logs" / f"{name}.log"
 
-    def spawn(self, name: str, command: Sequence[str]) -> subprocess.Popen:
+    def spawn(self, name: str, command: Sequence[str], cwd: Path = REPO) -> subprocess.Popen:
         with self.log(name).open("wb") as handle:
-            process = subprocess.Popen(list(command), cwd=REPO, env=self.env, stdout=handle,
-                                       stderr=subprocess.STDOUT, start_new_session=True)
+            process = subprocess.Popen(list(command), cwd=cwd, env=self.env, stdout=handle,
+                                       stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
         self.processes[name] = process
+        self.started[name] = time.monotonic()
         return process
 
-    def wait_http(self, url: str, timeout: float = 240.0) -> None:
-        """Until ``url`` answers 200; a process of the group exiting first is a ServerFailed."""
+    def wait_http(self, url: str, timeout: float = 240.0, name: Optional[str] = None) -> None:
+        """Until ``url`` answers 200; a process of the group exiting first is a ServerFailed.
+        With ``name``, how long that server took to come up is kept in ``ready_seconds``."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            for name, process in self.processes.items():
+            for other, process in self.processes.items():
                 if process.poll() is not None:
-                    raise ServerFailed(f"{name} exited ({process.returncode}):\n{self.tail(name)}")
+                    raise ServerFailed(f"{other} exited ({process.returncode}):\n{self.tail(other)}")
             if http_status(url) == 200:
+                if name is not None:
+                    self.ready_seconds[name] = time.monotonic() - self.started.get(name, time.monotonic())
                 return
             time.sleep(0.5)
         raise ServerFailed(f"{url} did not come up within {timeout:.0f} s:\n"
@@ -151,7 +157,8 @@ class RasaStack(ServerGroup):
     """An action server and a Rasa server (every channel of credentials.yml) on loopback."""
 
     def __init__(self, workdir: Path, env: Optional[Dict[str, str]] = None,
-                 tracker_store: Optional[Dict[str, Any]] = None, rasa_args: Sequence[str] = ()) -> None:
+                 tracker_store: Optional[Dict[str, Any]] = None, rasa_args: Sequence[str] = (),
+                 model: Path = MODEL) -> None:
         super().__init__(workdir, {"DATABASE_URL": f"sqlite:///{workdir / 'loginhelp.db'}",
                                    "LOGINHELP_VAR_DIR": str(workdir / "var"), **(env or {})})
         self.rasa_port = free_port()
@@ -159,6 +166,7 @@ class RasaStack(ServerGroup):
         self.tracker_store = tracker_store or {"type": "SQL", "dialect": "sqlite",
                                                "db": str(workdir / "tracker.db")}
         self.rasa_args = list(rasa_args)
+        self.model = model
 
     @property
     def url(self) -> str:
@@ -169,8 +177,8 @@ class RasaStack(ServerGroup):
         return f"http://127.0.0.1:{self.action_port}"
 
     def start(self, timeout: float = 240.0) -> "RasaStack":
-        if not MODEL.exists():
-            raise ServerFailed(f"{MODEL} is missing: run `make train` first")
+        if not self.model.exists():
+            raise ServerFailed(f"{self.model} is missing: run `make train` first")
         endpoints = self.workdir / "endpoints.yml"
         endpoints.write_text(json.dumps({
             "action_endpoint": {"url": f"{self.action_url}/webhook"},
@@ -182,11 +190,11 @@ class RasaStack(ServerGroup):
             raise ServerFailed(f"loginhelp db upgrade failed:\n{self.tail('db-upgrade')}")
         try:
             self.spawn("actions", [*ACTION_SERVER, "--port", str(self.action_port)])
-            self.spawn("rasa", [*RASA_SERVER, "run", "--model", str(MODEL), "--port", str(self.rasa_port),
+            self.spawn("rasa", [*RASA_SERVER, "run", "--model", str(self.model), "--port", str(self.rasa_port),
                                 "--credentials", str(REPO / "credentials.yml"), "--endpoints", str(endpoints),
                                 *self.rasa_args])
-            self.wait_http(f"{self.action_url}/health", timeout)
-            self.wait_http(f"{self.url}/", timeout)
+            self.wait_http(f"{self.action_url}/health", timeout, name="actions")
+            self.wait_http(f"{self.url}/", timeout, name="rasa")
         except BaseException:
             self.stop()
             raise
