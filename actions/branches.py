@@ -133,6 +133,9 @@ def open_branch(dispatcher: CollectingDispatcher, tracker: Tracker, branch: str,
     said = book.steps_said_done(tracker.latest_message.get("text") or "", plan)
     tried = _with_titles(list(tried_before or []), said)
     index = _next_untried(plan, 0, tried, twofa_method(tracker))
+    named = book.steps_named(tracker.latest_message.get("text") or "", plan[index:])
+    if named:  # "someone hacked my account": straight to the step for that
+        index = plan.index(named[0])
     events: List[EventType] = []
     if branch == "phishing":
         # A warning about the address answers the check the first step would ask for:
@@ -406,6 +409,8 @@ def respond_to_problem(dispatcher: CollectingDispatcher, tracker: Tracker, inten
     if branch is None:
         dispatcher.utter_message(response="utter_no_active_problem")
         return [SlotSet(Slot.PENDING, None)]
+    # "my account got hacked" reads like a lock: the words name the phishing branch's step for it.
+    branch = book.branch_naming(tracker.latest_message.get("text") or "") or branch
     if in_branch(tracker):
         current = tracker.get_slot(Slot.BRANCH)
         plan = list(tracker.get_slot(Slot.PLAN) or [])
@@ -572,25 +577,6 @@ class ActionContinueBranch(Action):
         return step_failed(dispatcher, tracker)
 
 
-class ActionTriageIntro(Action):
-    """Open the triage of a vague "I can't log in"; during an incident that can stop a
-    login, the customer hears about it first (CoinEx's status page)."""
-
-    def name(self) -> Text:
-        return "action_triage_intro"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
-        check = await live_status.refresh()
-        if check is not None and check.report is not None and live_status.affects_login(check.report):
-            live_status.say_status(dispatcher, check)
-            dispatcher.utter_message(response="utter_triage_intro_during_incident")
-        else:
-            dispatcher.utter_message(response="utter_triage_intro")
-        return []
-
-
 class ActionRouteTriage(Action):
     """After the triage questions, open the branch that fits (basics first)."""
 
@@ -608,8 +594,14 @@ class ActionRouteTriage(Action):
             plan = book.general_plan(platform, tracker.get_slot(Slot.USES_2FA))
         else:
             plan = book.plan_for_branch(branch)
-        reset = [SlotSet(Slot.TRIAGE_SYMPTOM, None), SlotSet(Slot.STEPS_TRIED, [])]
-        return reset + present_step(dispatcher, tracker, branch, plan, 0)
+        # "i have 5g and wifi, both tried": steps the answers say are done are noted and skipped.
+        said = book.steps_said_done((tracker.latest_message or {}).get("text") or "", plan)
+        tried = _with_titles([], said)
+        index = _next_untried(plan, 0, tried, twofa_method(tracker))
+        if index < len(plan) and said:
+            dispatcher.utter_message(response="utter_skip_tried")
+        reset = [SlotSet(Slot.TRIAGE_SYMPTOM, None), SlotSet(Slot.STEPS_TRIED, tried)]
+        return reset + present_step(dispatcher, tracker, branch, plan, index)
 
 
 def _forget_diagnosis() -> List[EventType]:

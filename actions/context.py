@@ -216,7 +216,12 @@ class ActionReadInContext(Action):
         if intent is None or intent == classified:
             # While a question waits, say so briefly and ask it again; else the menu.
             resume = resume_question(tracker)
-            if resume:
+            asked = tracker.get_slot(RasaSlot.REQUESTED_SLOT)
+            if tracker.active_loop_name == "triage_form" and asked:
+                # "i tried both wifi and 5g" to "website or app?": the triage question again, not the menu.
+                dispatcher.utter_message(response="utter_triage_rephrase")
+                dispatcher.utter_message(response=f"utter_ask_{asked}")
+            elif resume:
                 dispatcher.utter_message(response="utter_rephrase_brief")
                 dispatcher.utter_message(response=resume)
             else:

@@ -110,6 +110,7 @@ class Playbook:
     phone_platforms: Tuple[str, ...]
     moves_on: Dict[str, FrozenSet[str]] = field(default_factory=dict)
     joins: Dict[str, Tuple[str, ...]] = field(default_factory=dict)
+    opens_at: Tuple[str, ...] = ()
     platform_words: Dict[str, Tuple[Pattern, ...]] = field(default_factory=dict, compare=False)
     twofa_methods: Dict[str, Tuple[Pattern, ...]] = field(default_factory=dict, compare=False)
 
@@ -137,6 +138,12 @@ class Playbook:
     def belongs_to(self, branch: str, current: Optional[str]) -> bool:
         """Whether a message about ``branch`` is about the ``current`` branch too."""
         return branch == current or branch in self.related.get(current or "", frozenset())
+
+    def branch_naming(self, text: str) -> Optional[str]:
+        """The branch a step of ``opens_at`` belongs to, when ``text`` names that step's problem."""
+        for sid in self.steps_named(text, list(self.opens_at)):
+            return next(b for b, plan in self.branches.items() if sid in plan)
+        return None
 
     def steps_named(self, text: str, plan: List[str]) -> List[str]:
         """The steps of ``plan`` whose problem ``text`` names ("the reset email never came")."""
@@ -228,6 +235,7 @@ def parse(raw: dict) -> Playbook:
         related={b: frozenset(_tuple(r)) for b, r in (raw.get("related") or {}).items()},
         moves_on={sid: frozenset(_tuple(b)) for sid, b in (raw.get("moves_on") or {}).items()},
         joins={b: _tuple(others) for b, others in (raw.get("joins") or {}).items()},
+        opens_at=_tuple(raw.get("opens_at")),
         symptom_branch=dict(triage["symptom_branch"]),
         on_phone=dict(triage.get("on_phone") or {}),
         on_web=dict(triage.get("on_web") or {}),
@@ -246,6 +254,9 @@ def parse(raw: dict) -> Playbook:
     ]
     problems += [f"unknown step {sid!r} in said" for sid in said if sid not in steps]
     problems += [f"unknown step {sid!r} in moves_on" for sid in book.moves_on if sid not in steps]
+    problems += [f"step {sid!r} of opens_at is unknown, in no branch or names no problem (about)"
+                 for sid in book.opens_at
+                 if sid not in steps or not steps[sid].about or not any(sid in p for p in book.branches.values())]
     if book.after_address_warning not in steps:
         problems.append(f"unknown step {book.after_address_warning!r} after an address warning")
     problems += [f"unknown 2FA method {m!r} of step {s.id!r}" for s in steps.values() for m in s.methods

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text
 
-from rasa_sdk import Tracker
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions import playbook
+from actions import live_status, playbook
 from actions.branches import known_platform
+from actions.context import hand_back
 from loginhelp.contract import RasaSlot, Slot
 
 # Symptoms for which "web or app" decides the branch or its steps.
@@ -25,6 +27,44 @@ WEB = "web"
 def platform_in_words(tracker: Tracker) -> Optional[str]:
     """The platform the latest message names in words ("in the app", "en el móvil")."""
     return playbook.load().platform_named((tracker.latest_message or {}).get("text") or "")
+
+
+class ActionTriageIntro(Action):
+    """Open the triage of a vague "I can't log in"; during an incident that can stop a
+    login, the customer hears about it first (CoinEx's status page). A long message
+    that also names a symptom ("good morning, I can't log in to the app, it says
+    network error") goes straight to that symptom's branch."""
+
+    def name(self) -> Text:
+        return "action_triage_intro"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        symptom = symptom_beside(tracker)
+        if symptom is not None:
+            return hand_back(tracker, domain, symptom)
+        check = await live_status.refresh()
+        if check is not None and check.report is not None and live_status.affects_login(check.report):
+            live_status.say_status(dispatcher, check)
+            dispatcher.utter_message(response="utter_triage_intro_during_incident")
+        else:
+            dispatcher.utter_message(response="utter_triage_intro")
+        return []
+
+
+
+# A problem the classifier ranks beside a vague "I can't log in" with this much is the symptom.
+MIN_SYMPTOM_CONFIDENCE = 0.25
+
+
+def symptom_beside(tracker: Tracker) -> Optional[str]:
+    """The problem a vague login message also names, when the classifier gives it weight."""
+    branch_intents = playbook.load().branch_for_intent
+    for entry in (tracker.latest_message or {}).get("intent_ranking") or []:
+        if entry.get("name") in branch_intents and float(entry.get("confidence") or 0.0) >= MIN_SYMPTOM_CONFIDENCE:
+            return entry["name"]
+    return None
 
 
 class ValidateTriageForm(FormValidationAction):

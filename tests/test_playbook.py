@@ -182,3 +182,23 @@ def test_a_step_of_a_joined_branch_said_done_brings_its_other_steps_in_after_the
     assert book.joined_plan("connection", plan, 0, "no, still nothing") == plan
     assert book.joined_plan("credentials", book.plan_for_branch("credentials"), 0, "cleared the cache") == \
         book.plan_for_branch("credentials")
+
+
+@pytest.mark.parametrize("text, branch", [
+    ("my account got hacked", "phishing"), ("someone logged into my account, it wasnt me", "phishing"),
+    ("my usdt is gone from the account", "phishing"), ("my account is locked", None),
+    ("the email never arrives", None), ("i forgot my password", None),
+])
+def test_a_problem_named_anywhere_opens_the_branch_of_its_step(book, text, branch):
+    assert book.branch_naming(text) == branch
+
+
+def test_opens_at_needs_a_step_with_words_for_its_problem(book):
+    raw = yaml.safe_load(playbook.PLAYBOOK_FILE.read_text())
+    with pytest.raises(ValueError, match="opens_at"):
+        playbook.parse({**raw, "opens_at": ["caps_lock"]})
+
+
+@pytest.mark.parametrize("text", ["i have 5g and wifi both tried", "tried both wifi and mobile data"])
+def test_both_networks_tried_is_the_connection_step_done(book, text):
+    assert book.steps_said_done(text, ["check_connection"]) == ["check_connection"]
