@@ -287,7 +287,8 @@ def settled_by_words(tracker: Tracker) -> Optional[str]:
     "outage" (the customer sees one: wait for CoinEx, no ticket yet), "wait" ("ok,
     I'll wait" to a step whose advice is to wait), "documents" (a question about the
     documents verification needs while a lock or KYC branch is under way),
-    "lock_duration" (how long a lock lasts, asked in the lock branch), "start_over"
+    "lock_duration" (how long a lock lasts, asked in the lock branch), "support_time"
+    (how long support takes, asked when support is what comes next), "start_over"
     ("start over", "menu": the diagnosis forgotten, the menu shown)."""
     if tracker.active_loop_name:
         return None
@@ -308,12 +309,16 @@ def settled_by_words(tracker: Tracker) -> Optional[str]:
             return "documents"
         if branch == "account_locked" and says("lock_duration", text):
             return "lock_duration"
+        step = step_on_screen(tracker)
+        if (pending == Pending.TICKET_OFFER or (step is not None and step.hands_over)) and says("how_long", text):
+            return "support_time"  # "how long does a 2fa reset take" when support is what comes next
     return None
 
 
 TWOFA_BRANCHES = frozenset({"twofa_code", "twofa_lost"})
 # Questions answered in place, then the question pending is asked again.
-QUESTIONS_ANSWERED = {"documents": "utter_verification_documents", "lock_duration": "utter_lock_duration"}
+QUESTIONS_ANSWERED = {"documents": "utter_verification_documents", "lock_duration": "utter_lock_duration",
+                      "support_time": "utter_support_response_time"}
 
 
 # Words too common to show that a question is about the step.
