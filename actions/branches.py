@@ -104,6 +104,19 @@ def latest_intent(tracker: Tracker) -> Optional[str]:
     return name
 
 
+# A problem the classifier ranks beside a vague "I can't log in" with this much is the symptom.
+MIN_SYMPTOM_CONFIDENCE = 0.25
+
+
+def symptom_beside(tracker: Tracker) -> Optional[str]:
+    """The problem a vague login message also names, when the classifier gives it weight."""
+    branch_intents = playbook.load().branch_for_intent
+    for entry in (tracker.latest_message or {}).get("intent_ranking") or []:
+        if entry.get("name") in branch_intents and float(entry.get("confidence") or 0.0) >= MIN_SYMPTOM_CONFIDENCE:
+            return entry["name"]
+    return None
+
+
 def _step_index(tracker: Tracker) -> int:
     return int(tracker.get_slot(Slot.STEP) or 0)
 
@@ -187,6 +200,21 @@ def step_failed(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Even
     if next_index < len(plan) and any(book.steps[sid].title in tried for sid in plan[index + 1:next_index]):
         dispatcher.utter_message(response="utter_skip_tried")
     return [SlotSet(Slot.STEPS_TRIED, tried)] + present_step(dispatcher, tracker, branch, plan, next_index)
+
+
+def moving_on_intent(tracker: Tracker, places: int = 2, least: float = 0.3) -> Optional[str]:
+    """A problem among the classifier's first ``places`` (with ``least`` confidence) whose
+    branch the step on screen moves on to (playbook ``moves_on``), for an unclear message."""
+    step = step_on_screen(tracker)
+    if step is None:
+        return None
+    book = playbook.load()
+    ranking = [e for e in (tracker.latest_message or {}).get("intent_ranking") or [] if e.get("name") != "nlu_fallback"]
+    for entry in ranking[:places]:
+        branch = book.branch_for_intent.get(entry.get("name") or "")
+        if branch in book.moves_on.get(step.id, frozenset()) and float(entry.get("confidence") or 0.0) >= least:
+            return entry["name"]
+    return None
 
 
 def moved_on(dispatcher: CollectingDispatcher, tracker: Tracker, intent: Optional[str]) -> Optional[List[EventType]]:

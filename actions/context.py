@@ -27,12 +27,14 @@ from actions.branches import (
     SETUP_ENTITIES,
     answer_to_step,
     close_case,
+    moving_on_intent,
     resume_question,
     settled_by_words,
     setup_entities,
     step_asked_about,
     step_on_screen,
     step_on_screen_said_done,
+    symptom_beside,
 )
 from loginhelp.contract import READ_IN_CONTEXT_KEY, Pending, RasaSlot, Slot
 
@@ -42,6 +44,9 @@ YES_NO_QUESTIONS = {Pending.TICKET_OFFER, Pending.TICKET_CONFIRM, Pending.TICKET
 MIN_PROBLEM_CONFIDENCE = 0.2
 # Opening a branch from an unclear first message asks for more.
 MIN_OPENING_CONFIDENCE = 0.4
+# A problem ranked this high outweighs words of doubt ("not sure, it says account locked").
+SURE = 0.8
+LOGIN_PROBLEM = "login_problem"
 
 
 # Intents the classifier may half-see in an unclear message and that have their own answer mid-branch.
@@ -95,12 +100,16 @@ def _problem_of_this_branch(tracker: Tracker) -> Optional[str]:
 
 def _problem_named(tracker: Tracker, text: str) -> Optional[str]:
     """Outside any question: the branch whose steps the message says are done
-    ("caps lock is off and I'm on the official site"), or a clear contender (a
-    problem, a request for support, or a detour such as "what do you do?")."""
+    ("caps lock is off and I'm on the official site"), a clear contender (a
+    problem, a request for support, or a detour such as "what do you do?"), or a
+    vague login problem (with the symptom it names beside it, if it does)."""
     book = playbook.load()
     for intent, branch in book.branch_for_intent.items():
         if book.steps_said_done(text, book.plan_for_branch(branch)):
             return intent
+    ranking = _ranking(tracker)
+    if ranking and ranking[0].get("name") == LOGIN_PROBLEM and ranking[0].get("confidence", 0.0) >= MIN_OPENING_CONFIDENCE:
+        return symptom_beside(tracker) or LOGIN_PROBLEM
     return _top_problem(tracker, MIN_OPENING_CONFIDENCE)
 
 
@@ -117,7 +126,12 @@ def reading(tracker: Tracker) -> Optional[str]:
     if tracker.active_loop_name == "triage_form":
         asked = tracker.get_slot(RasaSlot.REQUESTED_SLOT)
         if asked == Slot.TRIAGE_SYMPTOM:
-            return _top_problem(tracker) or ("deny" if says("unsure", text) or yes_no(text) == "deny" else None)
+            # "i dont know, no idea what is wrong": unsure, whatever problem the classifier half-sees in it.
+            top = _top_problem(tracker)
+            unsure = says("unsure", text) or yes_no(text) == "deny"
+            if top is not None and not (unsure and _ranking(tracker)[0].get("confidence", 0.0) < SURE):
+                return top
+            return "deny" if unsure else None
         if asked == Slot.PLATFORM:
             named = setup or tracker.get_slot(Slot.PLATFORM) or playbook.load().platform_named(text)
             return "inform" if named else None
@@ -143,6 +157,10 @@ def reading(tracker: Tracker) -> Optional[str]:
                                  or (step.if_not_needed and step.said_not_needed(text))):
             # "I clicked and typed my password" to the phishing step: an answer to that step.
             return "still_broken"
+        moving = moving_on_intent(tracker)
+        if moving is not None:
+            # "i reset it but it still says wrong password" at the reset step: the wrong-password checks.
+            return moving
         if step_answer(text) == "problem_solved" and _ranked_among(tracker, "problem_solved", 2):
             # "changed my password, I'm back in": the words say it worked and the
             # classifier half-agrees, whatever problem it ranks first.

@@ -15,7 +15,7 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions import live_status, playbook
-from actions.branches import known_platform
+from actions.branches import known_platform, symptom_beside
 from actions.context import hand_back
 from loginhelp.contract import RasaSlot, Slot
 
@@ -52,19 +52,6 @@ class ActionTriageIntro(Action):
             dispatcher.utter_message(response="utter_triage_intro")
         return []
 
-
-
-# A problem the classifier ranks beside a vague "I can't log in" with this much is the symptom.
-MIN_SYMPTOM_CONFIDENCE = 0.25
-
-
-def symptom_beside(tracker: Tracker) -> Optional[str]:
-    """The problem a vague login message also names, when the classifier gives it weight."""
-    branch_intents = playbook.load().branch_for_intent
-    for entry in (tracker.latest_message or {}).get("intent_ranking") or []:
-        if entry.get("name") in branch_intents and float(entry.get("confidence") or 0.0) >= MIN_SYMPTOM_CONFIDENCE:
-            return entry["name"]
-    return None
 
 
 class ValidateTriageForm(FormValidationAction):
