@@ -465,7 +465,9 @@ def respond_to_problem(dispatcher: CollectingDispatcher, tracker: Tracker, inten
             tried = _with_titles(list(tracker.get_slot(Slot.STEPS_TRIED) or []), plan[index:index + 1])
             return [SlotSet(Slot.STEPS_TRIED, tried)] + present_step(dispatcher, tracker, current, plan,
                                                                     plan.index(later[0]))
-        said_done = book.steps_said_done(text, plan)  # "i am on coinex.com": an earlier step of this branch
+        # "i am on coinex.com": an earlier step of this branch, unless the message goes on to
+        # another problem ("it's the official one. now it opens but my 2fa code is wrong").
+        said_done = book.steps_said_done(text, plan) if not more_than_done(text, plan) else []
         # "I didn't type my password there" to the phishing step is about that step, not the password.
         about_step = on_screen is not None and (book.steps[on_screen].said_needed(text)
                                                 or book.steps[on_screen].said_not_needed(text))
@@ -483,6 +485,16 @@ def respond_to_problem(dispatcher: CollectingDispatcher, tracker: Tracker, inten
             return step_failed(dispatcher, tracker)
         dispatcher.utter_message(response="utter_switch_branch")
     return open_branch(dispatcher, tracker, branch)
+
+
+def more_than_done(text: str, plan: List[str]) -> bool:
+    """Whether ``text`` says steps of ``plan`` are done and then something else that is no
+    answer to the step ("it's the official one. now it opens but my 2fa code is wrong")."""
+    book = playbook.load()
+    clauses = playbook.stated_clauses(text)
+    done = [any(book.steps[sid].said_done(c) for sid in plan) for c in clauses]
+    answers = ("affirm", "deny", "not_worked", "still_failing")
+    return any(done) and any(not d and not any(says(kind, c) for kind in answers) for c, d in zip(clauses, done))
 
 
 def _after_warning_index(plan: List[str]) -> Optional[int]:

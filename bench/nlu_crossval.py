@@ -875,7 +875,6 @@ def _run(args: argparse.Namespace, tmp_root: Path) -> Dict[str, Any]:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = _parse_args(argv)
     os.chdir(REPO_ROOT)  # config.yml refers to build/spacy/... relative to the repo root
-    sys.path.insert(0, str(REPO_ROOT))  # custom components (loginhelp.nlu.*)
     try:
         _ensure_spacy_pipeline()
         report = run(args)
