@@ -667,18 +667,6 @@ def close_case(dispatcher: CollectingDispatcher, response: str = "utter_problem_
     return _forget_diagnosis()
 
 
-class ActionCloseCase(Action):
-    """The customer is back in: say so and forget the diagnosis."""
-
-    def name(self) -> Text:
-        return "action_close_case"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
-        return close_case(dispatcher)
-
-
 class ActionDeclineTicket(Action):
     """The customer does not want a ticket now; leave the door open."""
 

@@ -27,6 +27,7 @@ from actions.branches import (
     SETUP_ENTITIES,
     answer_to_step,
     close_case,
+    in_branch,
     moving_on_intent,
     resume_question,
     settled_by_words,
@@ -146,8 +147,9 @@ def reading(tracker: Tracker) -> Optional[str]:
     if says("support", text) and pending not in {Pending.TICKET_CONFIRM, Pending.TICKET_DUPLICATE}:
         return "contact_support"
     if pending is None:
-        # Nothing asked: a problem it names, else a plain yes or no ("ok I will wait").
-        return _problem_named(tracker, text) or yes_no(text)
+        # Nothing asked: a problem it names, a plain wish for help ("i need help": what the
+        # assistant can do), else a plain yes or no ("ok I will wait").
+        return _problem_named(tracker, text) or ("capabilities" if says("help_request", text) else yes_no(text))
     if pending == Pending.STEP_FEEDBACK:
         step = step_on_screen(tracker)
         if step is not None and step.hands_over and says("asks_how", text):
@@ -270,3 +272,20 @@ def hand_back(tracker: Tracker, domain: Dict[Text, Any], intent: str) -> List[Ev
         + slots_from_message(tracker)
         + slot_for_intent(domain, tracker, intent)
     )
+
+
+class ActionCloseCase(Action):
+    """The customer is back in: say so and forget the diagnosis. Never when the words say
+    the step failed ("rejected twice now" can read as solved): the message is handed back
+    as a failed step, and the branch goes on."""
+
+    def name(self) -> Text:
+        return "action_close_case"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        text = (tracker.latest_message or {}).get("text") or ""
+        if in_branch(tracker) and step_answer(text) == "still_broken":
+            return hand_back(tracker, domain, "still_broken")
+        return close_case(dispatcher)

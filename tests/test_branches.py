@@ -1,15 +1,15 @@
 """The step machine: each branch gives its steps in order, then offers a ticket."""
 from __future__ import annotations
 
+from rasa_sdk.executor import CollectingDispatcher
+
 from actions.branches import (
-    ActionCloseCase,
     ActionContinueBranch,
     ActionDeclineTicket,
     ActionRouteTriage,
     ActionStartBranch,
 )
-from rasa_sdk.executor import CollectingDispatcher
-
+from actions.context import ActionCloseCase
 from tests.conftest import make_tracker, responses, slot_events
 
 FIREFOX_UA = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"
@@ -197,6 +197,16 @@ async def test_solved_closes_the_case():
     said, state, _ = await run(ActionCloseCase(), make_tracker(slots=slots, intent="problem_solved"))
     assert said == ["utter_problem_solved", "utter_anything_else"]
     assert state["branch"] is None and state["pending"] is None and state["step"] == -1.0
+
+
+async def test_solved_by_the_classifier_but_failed_in_words_is_handed_back_as_a_failed_step():
+    slots = {"branch": "kyc", "plan": ["kyc_levels", "kyc_review"], "step": 1.0, "pending": "step_feedback"}
+    tracker = make_tracker(slots=slots, intent="problem_solved", text="rejected twice now")
+    dispatcher = CollectingDispatcher()
+    events = await ActionCloseCase().run(dispatcher, tracker, {"slots": {}})
+    assert responses(dispatcher) == []
+    handed = [e for e in events if e.get("event") == "user"]
+    assert handed and handed[0]["parse_data"]["intent"]["name"] == "still_broken"
 
 
 async def test_declining_the_ticket_keeps_what_was_tried():
