@@ -163,6 +163,9 @@ def reading(tracker: Tracker) -> Optional[str]:
         if moving is not None:
             # "i reset it but it still says wrong password" at the reset step: the wrong-password checks.
             return moving
+        if says("will_try", text) and not says("will_wait", text) and step_answer(text) is None:
+            # "i have them somewhere, let me look": a promise to try, to be asked how it went.
+            return "affirm"
         if step_answer(text) == "problem_solved" and _ranked_among(tracker, "problem_solved", 2):
             # "changed my password, I'm back in": the words say it worked and the
             # classifier half-agrees, whatever problem it ranks first.
@@ -170,7 +173,10 @@ def reading(tracker: Tracker) -> Optional[str]:
         answer = answer_to_step(tracker)
         if answer == "still_broken" and step_on_screen_said_done(tracker):
             return answer
-        return (_top_problem(tracker) or _problem_of_this_branch(tracker) or answer
+        top = _top_problem(tracker)
+        if top == "contact_support":
+            top = None  # a request for support says so in words (checked above), not only by a half-guess
+        return (top or _problem_of_this_branch(tracker) or answer
                 or ("inform" if setup else None))
     if pending == Pending.BROWSER_CHOICE:
         return "inform" if "browser" in setup else None

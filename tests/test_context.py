@@ -193,3 +193,16 @@ def test_a_plain_yes_or_no_outside_any_question_is_read_so():
 ])
 def test_words_that_settle_the_meaning_are_handed_back_to_the_rule_that_answers_them(slots, text, intent):
     assert reading(unsure(text, slots)) == intent
+
+
+async def test_the_way_of_getting_codes_is_filled_before_the_next_action_renders_its_response():
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions.slot_mappings import ValidateSlotMappings
+
+    action = ValidateSlotMappings()
+    tracker = make_tracker(text="phone number changed, cant get sms code")
+    assert await action.extract_twofa_method(CollectingDispatcher(), tracker, {}) == {"twofa_method": "sms"}
+    tracker = make_tracker(slots={"twofa_method": "sms"}, text="still no sms")
+    assert await action.extract_twofa_method(CollectingDispatcher(), tracker, {}) == {}
+    assert await action.extract_twofa_method(CollectingDispatcher(), make_tracker(text="no luck"), {}) == {}
