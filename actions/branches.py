@@ -263,8 +263,8 @@ def step_affirmed(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Ev
     done ("yes, from Google Play") or goes on to say it still fails ("yes i switched
     network, same"); a yes to a step that sends the customer to support, or one that
     asks for a ticket, gets the ticket offer; a yes that asks for more ("yes please")
-    is not "I'm in": the next step comes; a bare "ok" only acknowledges the step, so
-    the assistant asks whether it worked."""
+    is not "I'm in": the next step comes; a bare "ok" only acknowledges the step and
+    "yes cleared" only says it was done, so the assistant asks whether it worked."""
     text = (tracker.latest_message or {}).get("text") or ""
     if step_on_screen_said_done(tracker) or says("still_failing", text):
         return step_failed(dispatcher, tracker)
@@ -274,6 +274,9 @@ def step_affirmed(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Ev
         return present_step(dispatcher, tracker, tracker.get_slot(Slot.BRANCH), plan, len(plan))  # the ticket offer
     if says("request", text) and step_answer(text) != "problem_solved":
         return step_failed(dispatcher, tracker)
+    if says("did_it", text):
+        dispatcher.utter_message(response="utter_ask_step_result")
+        return []
     if says("acknowledge", text) or (says("will_try", text) and not says("will_wait", text)):
         dispatcher.utter_message(response="utter_ask_step_outcome")
         return []
