@@ -7,8 +7,11 @@ can serve the next message.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+from pathlib import Path
 from typing import Any, Dict, List, Optional, Text
 
+import yaml
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -21,6 +24,7 @@ from loginhelp.contract import BRANCH_QUESTIONS, Pending, Slot
 from loginhelp.secret_detection import INTENT_BEFORE_SECRET_KEY, SHARE_SECRET_INTENT
 
 CLOCK_SKEW_LIMIT_S = 30
+DOMAIN_FILE = Path(__file__).resolve().parents[1] / "domain.yml"
 
 
 
@@ -354,24 +358,43 @@ QUESTIONS_ANSWERED = {"documents": "utter_verification_documents", "lock_duratio
 
 # Words too common to show that a question is about the step.
 _COMMON = frozenset({"your", "with", "that", "this", "what", "from", "have", "then", "again", "using", "newest",
-                     "checked", "tried", "them", "there", "where", "which", "coinex", "password"})
+                     "checked", "tried", "them", "there", "where", "which", "coinex", "password", "when", "will",
+                     "into", "login", "about", "after", "before", "should", "would", "could", "they", "their",
+                     "these", "those", "some", "just", "only", "also", "more", "most", "other", "than", "over",
+                     "until", "each", "every", "it's", "don't", "can't", "like", "make", "sure", "first", "time",
+                     "account", "help", "helped", "works", "work", "working", "here", "still"})
 
 
 def asks_about_step(tracker: Tracker) -> bool:
-    """A question that names something of the step on screen ("what cache", "what do you mean caps lock")."""
+    """A question that names something of the step on screen, in its title or in what it
+    said ("what cache", "what do you mean caps lock", "what link?")."""
     text = ((tracker.latest_message or {}).get("text") or "").lower()
     step = step_on_screen(tracker)
     if step is None or step.hands_over or not says("asks_about_step", text):
         return False  # a question at a step that hands over to support is about support
     if step_on_screen_said_done(tracker) or step_answer(text) is not None:
         return False  # "what backup codes?? never had any" answers the step
-    named = {_stem(w) for w in re.findall(r"[a-z]{4,}", step.title.lower()) if w not in _COMMON}
-    return bool(named & {_stem(w) for w in re.findall(r"[a-z]{4,}", text)}) or says("asks_meaning", text)
+    words = step.title.lower() + " " + step_text(step.response)
+    named = {w for w in re.findall(r"[a-z]{4,}", words) if w not in _COMMON}
+    asked = {w for w in re.findall(r"[a-z]{4,}", text) if w not in _COMMON}
+    return any(_same_word(a, n) for a in asked for n in named) or says("asks_meaning", text)
 
 
-def _stem(word: str) -> str:
-    """Enough of a word to match its other forms ("update", "updated")."""
-    return word[:5]
+@lru_cache(maxsize=1)
+def _responses() -> Dict[str, List[Dict[str, Any]]]:
+    with DOMAIN_FILE.open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle).get("responses") or {}
+
+
+def step_text(response: str) -> str:
+    """What a step's response says, every variant of it (``utter_step_clear_cache_chrome``...), lower case."""
+    return " ".join(str(variant.get("text") or "") for name, variants in _responses().items()
+                    if name == response or name.startswith(response + "_") for variant in variants).lower()
+
+
+def _same_word(one: str, other: str) -> bool:
+    """One word is the other or another form of it ("link", "links"; "update", "updated")."""
+    return one.startswith(other) or other.startswith(one)
 
 
 def step_asked_about(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[List[EventType]]:
@@ -399,14 +422,15 @@ def read_by_words(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optiona
     """Answer what the words settle (``settled_by_words``, a question about the step on
     screen, the way of getting 2FA codes the step is for), whatever the message was
     classified as; None when they settle nothing."""
-    again = step_asked_about(dispatcher, tracker)
-    if again is not None:
-        return again
+    settled = settled_by_words(tracker)  # first: "what documents do you need" has its own answer
+    if settled is None:
+        again = step_asked_about(dispatcher, tracker)
+        if again is not None:
+            return again
     if names_fitting_method(tracker):
         dispatcher.utter_message(response="utter_step_fits_method")
         dispatcher.utter_message(response="utter_did_that_help")
         return [SlotSet(Slot.TWOFA_METHOD, twofa_method(tracker))]
-    settled = settled_by_words(tracker)
     if settled == "start_over":
         dispatcher.utter_message(response="utter_start_over")
         return _forget_diagnosis()
