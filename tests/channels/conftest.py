@@ -20,6 +20,7 @@ from typing import Any, Dict, Iterator, List, Optional
 import pytest
 import requests
 
+from loginhelp.contract import READ_IN_CONTEXT_KEY
 from loginhelp.servers import MODEL, REPO, VENV_BIN, RasaStack, free_port
 
 from .fake_telegram import FakeTelegramAPI
@@ -55,13 +56,16 @@ class Stack:
         return requests.post(self.telegram_webhook, data=body, headers=headers, timeout=60)
 
     def user_events(self, sender_id: str) -> List[Dict[str, Any]]:
-        """The user events of a conversation, from the tracker store."""
+        """The messages the customer sent in a conversation, from the tracker store: its user
+        events, less the ones the assistant handed back to itself after reading an unclear
+        message in context (``read_in_context`` in their parse data, actions/context.py)."""
         with sqlite3.connect(f"file:{self.tracker_db}?mode=ro", uri=True, timeout=10) as db:
             rows = db.execute(
                 "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user' ORDER BY id",
                 (sender_id,),
             ).fetchall()
-        return [json.loads(row[0]) for row in rows]
+        events = [json.loads(row[0]) for row in rows]
+        return [e for e in events if not (e.get("parse_data") or {}).get(READ_IN_CONTEXT_KEY)]
 
     def wait_for_user_events(self, sender_id: str, count: int, timeout: float = 20.0) -> List[Dict[str, Any]]:
         deadline = time.time() + timeout
