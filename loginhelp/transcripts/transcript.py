@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Dict, Sequence
 
-from ..contract import RasaSlot
+from ..contract import READ_IN_CONTEXT_KEY, RasaSlot
 from ..secret_detection import redact
 from .events import StoredEvent
 from .summary import FALLBACK_ACTIONS, is_low_confidence, user_intent
@@ -64,6 +64,9 @@ class Turn:
     input_channel: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
     low_confidence: bool = False
+    #: The intent the assistant read an unclear message as, by the question it answered
+    #: (the message handed back to itself, actions/context.py): one turn, not two.
+    read_as: str | None = None
     replies: list[Reply] = field(default_factory=list)
     actions: list[ActionRun] = field(default_factory=list)
     slots: list[SlotSet] = field(default_factory=list)
@@ -108,6 +111,14 @@ class Transcript:
                 turns.append(item)
             sessions.append({"number": session.number, "started_at": iso(session.started_at), "turns": turns})
         return {"conversation_id": self.conversation_id, "event_count": self.event_count, "sessions": sessions}
+
+
+def _read_again(data: Dict[str, Any], turn: Turn) -> bool:
+    """The message of ``turn`` handed back after being read in context (same text, flagged)."""
+    parse_data = data.get("parse_data") or {}
+    text = data.get("text")
+    return (turn.is_message and bool(parse_data.get(READ_IN_CONTEXT_KEY))
+            and (redact(text) if isinstance(text, str) else None) == turn.text)
 
 
 def _entities(parse_data: dict[str, Any]) -> list[dict[str, Any]]:
@@ -164,7 +175,9 @@ def build_transcript(conversation_id: str, events: Sequence[StoredEvent], thresh
             current = new_session(ev.timestamp)
         turn = current.turns[-1]
         kind = ev.type_name
-        if kind == "user":
+        if kind == "user" and _read_again(data, turn):
+            turn.read_as = user_intent(data)[0]
+        elif kind == "user":
             turn_number += 1
             intent, confidence = user_intent(data)
             parse_data = data.get("parse_data") or {}

@@ -125,3 +125,21 @@ def test_a_message_read_again_in_context_is_one_low_confidence_turn() -> None:
     assert s.turns == 2 and s.low_confidence_turns == 1
     assert s.intents == ["browser_issue", "nlu_fallback", "still_broken"]
     assert s.search_text.split().count("spam") == 1
+
+
+def test_a_message_read_again_in_context_is_one_transcript_turn_with_its_reading() -> None:
+    w = browser_start(ConversationWriter("c11", T0, "rest", {}))
+    w.user("nothing in the spam either", "nlu_fallback", 0.55).action("action_read_in_context")
+    w._add("rewind", {})
+    w.listen()
+    w.user("nothing in the spam either", "still_broken", 1.0)
+    w.rows[-2]["data"] = json.dumps({**json.loads(w.rows[-2]["data"]),
+                                     "parse_data": {**json.loads(w.rows[-2]["data"])["parse_data"],
+                                                    "read_in_context": True}})
+    w.action("action_continue_branch").bot("Try another browser.", response="utter_step_other_browser").listen()
+    turns = [t for t in build_transcript("c11", stored(w), 0.55).turns if t.is_message]
+    assert [(t.number, t.text, t.intent, t.read_as) for t in turns] == [
+        (1, "login page blank in chrome", "browser_issue", None),
+        (2, "nothing in the spam either", "nlu_fallback", "still_broken"),
+    ]
+    assert turns[1].low_confidence and [r.text for r in turns[1].replies] == ["Try another browser."]

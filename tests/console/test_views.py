@@ -155,3 +155,20 @@ def test_json_api(agent_client: FlaskClient, write: Callable, tickets: TicketRep
     assert agent_client.get("/api/tickets?status=open").get_json()["tickets"][0]["reference"] == ref
     assert agent_client.get("/api/me").get_json()["email"] == AGENT_EMAIL
     assert agent_client.get("/api/transcripts/none").status_code == 404
+
+
+@SQLITE_ONLY
+def test_a_message_read_again_in_context_shows_once_with_its_reading(agent_client: FlaskClient, write: Callable) -> None:
+    w = conversation("reread-1")
+    w.user("nothing in the spam either", "nlu_fallback", 0.55).action("action_read_in_context")
+    w._add("rewind", {})
+    w.listen()
+    w.user("nothing in the spam either", "still_broken", 1.0)
+    row = next(r for r in reversed(w.rows) if r["type_name"] == "user")
+    data = json.loads(row["data"])
+    row["data"] = json.dumps({**data, "parse_data": {**data["parse_data"], "read_in_context": True}})
+    w.action("action_continue_branch").bot("Try another browser.", response="utter_step_other_browser").listen()
+    write(w)
+    page = agent_client.get("/transcripts/reread-1").get_data(as_text=True)
+    assert page.count(">nothing in the spam either<") == 1
+    assert 'data-testid="read-as">read in context as still_broken<' in page
