@@ -278,7 +278,9 @@ def step_affirmed(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Ev
         return present_step(dispatcher, tracker, tracker.get_slot(Slot.BRANCH), plan, len(plan))  # the ticket offer
     if says("request", text) and step_answer(text) != "problem_solved":
         return step_failed(dispatcher, tracker)
-    if says("did_it", text):
+    plan = list(tracker.get_slot(Slot.PLAN) or [])
+    if says("did_it", text) or (playbook.load().steps_said_done(text, plan) and step_answer(text) is None):
+        # "yes cleared", or "yes caps is off" about an earlier step: done, but did it help?
         dispatcher.utter_message(response="utter_ask_step_result")
         return []
     if says("acknowledge", text) or (says("will_try", text) and not says("will_wait", text)):
