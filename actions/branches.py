@@ -429,6 +429,14 @@ def read_by_words(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optiona
         again = step_asked_about(dispatcher, tracker)
         if again is not None:
             return again
+    text = (tracker.latest_message or {}).get("text") or ""
+    step = step_on_screen(tracker)
+    if (tracker.get_slot(Slot.PENDING) == Pending.STEP_FEEDBACK and step is not None and not step.hands_over
+            and says("have_it", text) and "?" not in text and step_answer(text) is None
+            and not step_on_screen_said_done(tracker)):
+        # "i have backup codes": what the step needs is at hand; it has yet to be tried.
+        dispatcher.utter_message(response="utter_ask_step_outcome")
+        return []
     if names_fitting_method(tracker):
         dispatcher.utter_message(response="utter_step_fits_method")
         dispatcher.utter_message(response="utter_did_that_help")
