@@ -283,7 +283,8 @@ def step_affirmed(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Ev
         # "yes cleared", or "yes caps is off" about an earlier step: done, but did it help?
         dispatcher.utter_message(response="utter_ask_step_result")
         return []
-    if says("acknowledge", text) or (says("will_try", text) and not says("will_wait", text)):
+    if says("acknowledge", text) or (says("will_try", text) and not says("will_wait", text)
+                                      and step_answer(text) is None):
         dispatcher.utter_message(response="utter_ask_step_outcome")
         return []
     return close_case(dispatcher)

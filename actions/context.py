@@ -294,7 +294,9 @@ class ActionCloseCase(Action):
         text = (tracker.latest_message or {}).get("text") or ""
         if in_branch(tracker) and step_answer(text) == "still_broken":
             return hand_back(tracker, domain, "still_broken")
-        if in_branch(tracker) and step_answer(text) is None and (says("did_it", text) or step_on_screen_said_done(tracker)):
+        if in_branch(tracker) and step_answer(text) is None and (
+                says("did_it", text) or says("will_try", text) or step_on_screen_said_done(tracker)):
+            # "ok reinstalling now": a promise to try, not a result; a yes to "Did that help?" asks.
             # "cleared it": the step done, not the login fixed; read as a yes to "Did that help?", which asks.
             return hand_back(tracker, domain, "affirm")
         return close_case(dispatcher)
