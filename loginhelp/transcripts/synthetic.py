@@ -15,7 +15,7 @@ from typing import Any, Iterable
 from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 
-from ..contract import Metadata, Pending, RasaSlot, Slot
+from ..contract import READ_IN_CONTEXT_KEY, Metadata, Pending, RasaSlot, Slot
 from .events import events
 
 _MODEL_META = {"model_id": "bench0000000000000000000000000000", "assistant_id": "coinex-loginhelp"}
@@ -75,11 +75,13 @@ class ConversationWriter:
         entities: Iterable[dict[str, Any]] = (),
         gap: float = 8.0,
         ranking: list[dict[str, Any]] | None = None,
+        read_in_context: bool = False,
     ) -> "ConversationWriter":
+        """A customer message; ``read_in_context``: the assistant's hand-back of an unclear one."""
         self._tick(gap)
         self._message += 1
         message_id = hashlib.md5(f"{self.sender_id}:{self._message}".encode()).hexdigest()
-        parse = {
+        parse: dict[str, Any] = {
             "intent": {"name": intent, "confidence": confidence},
             "entities": list(entities),
             "text": text,
@@ -87,6 +89,8 @@ class ConversationWriter:
             "metadata": self.metadata,
             "intent_ranking": ranking or [{"name": intent, "confidence": confidence}, {"name": "greet", "confidence": 0.01}],
         }
+        if read_in_context:
+            parse[READ_IN_CONTEXT_KEY] = True
         self._add(
             "user",
             {

@@ -117,10 +117,7 @@ def test_a_message_read_again_in_context_is_one_low_confidence_turn() -> None:
     w.user("nothing in the spam either", "nlu_fallback", 0.55).action("action_read_in_context")
     w._add("rewind", {})
     w.listen()
-    w.user("nothing in the spam either", "still_broken", 1.0)
-    w.rows[-2]["data"] = json.dumps({**json.loads(w.rows[-2]["data"]),
-                                     "parse_data": {**json.loads(w.rows[-2]["data"])["parse_data"],
-                                                    "read_in_context": True}})
+    w.user("nothing in the spam either", "still_broken", 1.0, read_in_context=True)
     s = summarize("c9", stored(w), 0.55)
     assert s.turns == 2 and s.low_confidence_turns == 1
     assert s.intents == ["browser_issue", "nlu_fallback", "still_broken"]
@@ -132,10 +129,7 @@ def test_a_message_read_again_in_context_is_one_transcript_turn_with_its_reading
     w.user("nothing in the spam either", "nlu_fallback", 0.55).action("action_read_in_context")
     w._add("rewind", {})
     w.listen()
-    w.user("nothing in the spam either", "still_broken", 1.0)
-    w.rows[-2]["data"] = json.dumps({**json.loads(w.rows[-2]["data"]),
-                                     "parse_data": {**json.loads(w.rows[-2]["data"])["parse_data"],
-                                                    "read_in_context": True}})
+    w.user("nothing in the spam either", "still_broken", 1.0, read_in_context=True)
     w.action("action_continue_branch").bot("Try another browser.", response="utter_step_other_browser").listen()
     turns = [t for t in build_transcript("c11", stored(w), 0.55).turns if t.is_message]
     assert [(t.number, t.text, t.intent, t.read_as) for t in turns] == [
