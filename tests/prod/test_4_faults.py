@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import time
+from pathlib import Path
 
 from loginhelp.prod_stack import ProdStack, texts
 
@@ -96,6 +97,19 @@ def test_database_unreachable_when_the_ticket_is_confirmed(healthy: ProdStack):
     assert len(stack.tickets(sender)) == 1
 
 
+def settled_size(log: Path, quiet: float = 0.5, limit: float = 10.0) -> int:
+    """The log's size once nginx has stopped writing to it: it logs a request after the
+    response is sent, so the line of the latest request may land a moment later."""
+    size, deadline = log.stat().st_size, time.monotonic() + limit
+    while time.monotonic() < deadline:
+        time.sleep(quiet)
+        now = log.stat().st_size
+        if now == size:
+            break
+        size = now
+    return size
+
+
 def test_rasa_replica_killed_mid_conversation(healthy: ProdStack):
     stack = healthy
     sender = "fault-rasa"
@@ -104,7 +118,7 @@ def test_rasa_replica_killed_mid_conversation(healthy: ProdStack):
     assert "error message" in texts(say('/contact_support{"email": "finn@example.com"}'))
 
     log = stack.run_dir / "log" / "nginx-access.log"
-    mark = log.stat().st_size
+    mark = settled_size(log)
     stack.kill("rasa-1")
     try:
         assert "tried" in texts(say("/deny"))
