@@ -209,14 +209,30 @@ class ConceptIntentClassifier(GraphComponent):
                 message.set(INTENT_RANKING_KEY, [], add_to_output=True)
         if classifier is None or not texts:
             return messages
-        probabilities = classifier.predict_proba(self._features(*self._texts_and_docs(texts)))
+        texts_, docs = self._texts_and_docs(texts)
+        probabilities = classifier.predict_proba(self._features(texts_, docs))
         names = [str(name) for name in classifier.classes_]
-        for message, row in zip(texts, probabilities):
+        for message, row, doc in zip(texts, probabilities, docs):
+            if not self._knows_something(message.get(TEXT) or "", doc):
+                # "asdfgh", "😡😡😡", a script it never saw: nothing to rank, so the fallback
+                # says it did not understand rather than calling it off-topic.
+                message.set(INTENT, {"name": None, "confidence": 0.0}, add_to_output=True)
+                message.set(INTENT_RANKING_KEY, [], add_to_output=True)
+                continue
             ranking = [{"name": n, "confidence": c}
                        for c, n in sorted(((float(p), n) for n, p in zip(names, row)), key=lambda e: (-e[0], e[1]))]
             message.set(INTENT, dict(ranking[0]), add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
         return messages
+
+    def _knows_something(self, text: str, doc: Any) -> bool:
+        """Whether the message holds anything the classifier learnt from: a known word or
+        lemma, a concept, an entity, or a digit (an error code, a version)."""
+        if doc is None or any(ch.isdigit() for ch in text):
+            return True
+        vocabulary = self.parts["words"].vocabulary_
+        words = [w for w in words_view(doc, self.concepts).split() if w != NO_CONCEPT]
+        return any(w.startswith(("ENT_", "C")) or w in vocabulary for w in words)
 
     # -- storage -------------------------------------------------------------------
 
