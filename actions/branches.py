@@ -18,7 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import live_status, playbook
 from actions.address_check import addresses_shown, say_verdicts
-from actions.answers import says, step_answer
+from actions.answers import says, step_answer, yes_no
 from actions.channel_context import client_info, clock_skew_seconds, describe_skew, platform_from_device
 from loginhelp.contract import BRANCH_QUESTIONS, Pending, Slot
 from loginhelp.secret_detection import INTENT_BEFORE_SECRET_KEY, SHARE_SECRET_INTENT
@@ -421,6 +421,19 @@ def names_fitting_method(tracker: Tracker) -> bool:
             and not step_has_new_version(tracker))  # "google authenticator on my iphone": its iPhone version
 
 
+def fits_problem(tracker: Tracker, branch: str, said_done: List[str]) -> bool:
+    """The message names another branch's problem, and that branch starts at the step on
+    screen ("i lost my phone" at the backup-codes step): the step is the answer, untried."""
+    book = playbook.load()
+    on_screen = step_on_screen(tracker)
+    text = (tracker.latest_message or {}).get("text") or ""
+    return (tracker.get_slot(Slot.PENDING) == Pending.STEP_FEEDBACK and on_screen is not None
+            and branch != tracker.get_slot(Slot.BRANCH) and tuple(book.branches.get(branch, ()))[:1] == (on_screen.id,)
+            and not said_done and step_answer(text) is None and not says("still_failing", text)
+            and yes_no(text) is None and not addresses_shown(tracker)  # "yes its coinex.com": an answer
+            and not step_on_screen_said_done(tracker))
+
+
 def read_by_words(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[List[EventType]]:
     """Answer what the words settle (``settled_by_words``, a question about the step on
     screen, the way of getting 2FA codes the step is for), whatever the message was
@@ -512,6 +525,11 @@ def respond_to_problem(dispatcher: CollectingDispatcher, tracker: Tracker, inten
         # "no 2fa" at the lock step is an answer to that step, not a 2FA problem.
         no_twofa = branch in TWOFA_BRANCHES and says("no_2fa", text)
         joins = book.joined_plan(current, plan, index, text) != plan  # "already reinstalled the app"
+        if fits_problem(tracker, branch, said_done):
+            # "i lost my phone" at the backup-codes step: the very case the step is for.
+            dispatcher.utter_message(response="utter_step_fits_problem")
+            dispatcher.utter_message(response="utter_did_that_help")
+            return []
         if (book.belongs_to(branch, current) or on_screen in book.branches[branch] or said_done or about_step
                 or no_twofa or joins or says("still_failing", text)):
             if tracker.get_slot(Slot.PENDING) == Pending.BROWSER_CHOICE:

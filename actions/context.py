@@ -100,11 +100,15 @@ def _problem_of_this_branch(tracker: Tracker) -> Optional[str]:
 
 
 def _problem_named(tracker: Tracker, text: str) -> Optional[str]:
-    """Outside any question: the branch whose steps the message says are done
+    """Outside any question: a branch its words open (playbook ``opens_at``), the branch whose steps the message says are done
     ("caps lock is off and I'm on the official site"), a clear contender (a
     problem, a request for support, or a detour such as "what do you do?"), or a
     vague login problem (with the symptom it names beside it, if it does)."""
     book = playbook.load()
+    if book.branch_naming(text):
+        # "i forgot the email I used": the words name a step that opens its branch
+        # (action_start_branch goes there from any problem the classifier ranks).
+        return next((e["name"] for e in _ranking(tracker) if e.get("name") in book.branch_for_intent), None)
     for intent, branch in book.branch_for_intent.items():
         if book.steps_said_done(text, book.plan_for_branch(branch)):
             return intent

@@ -18,14 +18,15 @@ from typing import Any, Callable, Dict, List, Optional, Text, cast
 
 import yaml
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions import playbook
 from actions.address_check import suspicious_address_shown
-from actions.answers import says
+from actions.answers import says, step_answer
+from actions.branches import latest_intent
 from actions.channel_context import client_info
 from actions.context import hand_back
 from actions.secret_warnings import warn_about
@@ -43,6 +44,8 @@ NO_ERROR_MESSAGE = "No error message shown"
 NOTHING_TRIED = "Nothing tried yet"
 NOT_GIVEN = "Not given"  # "no", "dont know" at the device or version question
 MAX_CONTACT_ATTEMPTS = 3
+# A yes or another request for a ticket typed at the contact question: no contact, no fault.
+TICKET_WISHES = frozenset({"affirm", "contact_support"})
 MAX_DECLINE_WORDS = 4
 # An answer to the contact question read as a login problem, of this many words
 # or more, is the customer describing the problem, not a mistyped address.
@@ -303,6 +306,10 @@ class ValidateTicketForm(FormValidationAction):
             contact = normalise_contact(str(contact_in_message(tracker) or value))
         except InvalidContact as invalid:
             text = str(value or "").strip()
+            if latest_intent(tracker) in TICKET_WISHES:
+                # "ok yes please make a ticket" once the form has started: it is under way.
+                dispatcher.utter_message(response="utter_ticket_under_way")
+                return {Slot.TICKET_CONTACT: None}
             if reads_as_problem(tracker):
                 dispatcher.utter_message(response="utter_ticket_noted_in_description")
                 existing = str(tracker.get_slot(Slot.TICKET_DESCRIPTION) or "").strip()
@@ -553,6 +560,30 @@ class ActionTicketCancel(Action):
         } or any(tracker.get_slot(slot) for slot in ticket_fields())
         dispatcher.utter_message(response="utter_ticket_cancelled" if gathering else "utter_nothing_to_cancel")
         return _cleared_ticket() + [SlotSet(Slot.PENDING, None)]
+
+
+class ActionTicketSolved(Action):
+    """"It works now" typed while the ticket is gathered: no ticket is needed. Only when
+    the words say so; a message the classifier alone reads as solved ("it worked once,
+    then the same error") is handed back to the form as an answer."""
+
+    def name(self) -> Text:
+        return "action_ticket_solved"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        text = (tracker.latest_message or {}).get("text") or ""
+        if step_answer(text) != "problem_solved" and not says("logged_in", text):
+            # The form's text mappings skip a message read as solved (domain.yml, not_an_answer).
+            asked = tracker.get_slot(RasaSlot.REQUESTED_SLOT)
+            mappings = ((domain.get("slots") or {}).get(asked) or {}).get("mappings") or []
+            typed = any(m.get("type") == "from_text" for m in mappings)
+            return hand_back(tracker, domain, "inform") + ([SlotSet(asked, text)] if typed else [])
+        dispatcher.utter_message(response="utter_ticket_not_needed")
+        dispatcher.utter_message(response="utter_anything_else")
+        return ([ActiveLoop(None), SlotSet(RasaSlot.REQUESTED_SLOT, None)] + _cleared_ticket()
+                + [SlotSet(Slot.PENDING, None)])
 
 
 class ActionTicketStatus(Action):

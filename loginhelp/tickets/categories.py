@@ -17,6 +17,7 @@ CATEGORIES: tuple[str, ...] = (
     "kyc",
     "credentials",
     "forgot_password",
+    "forgot_login",
     "phishing",
     "connection",
     "outage",
