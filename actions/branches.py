@@ -345,7 +345,10 @@ def settled_by_words(tracker: Tracker) -> Optional[str]:
         branch = tracker.get_slot(Slot.BRANCH)
         if branch in DOCUMENT_BRANCHES and says("documents", text):
             return "documents"
-        if branch == "account_locked" and says("lock_duration", text):
+        if branch == "account_locked" and (says("lock_duration", text) or (
+                says("how_long", text) and not (step is not None and step.hands_over))):
+            # A bare "how long?" at the lock step asks about the lock; at the step that
+            # sends the customer to support, about support (below).
             return "lock_duration"
         step = step_on_screen(tracker)
         if (pending == Pending.TICKET_OFFER or (step is not None and step.hands_over)) and says("how_long", text):
@@ -462,7 +465,8 @@ def read_by_words(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optiona
         dispatcher.utter_message(response="utter_outage_likely")
         return _forget_diagnosis()
     if settled == "wait":
-        dispatcher.utter_message(response="utter_wait_for_fix")
+        waiting = step_on_screen(tracker)
+        dispatcher.utter_message(response=(waiting.waits if waiting else None) or "utter_wait_for_fix")
         return _forget_diagnosis()
     if settled in QUESTIONS_ANSWERED:
         dispatcher.utter_message(response=QUESTIONS_ANSWERED[settled])
@@ -510,6 +514,11 @@ def respond_to_problem(dispatcher: CollectingDispatcher, tracker: Tracker, inten
         moving_on = moved_on(dispatcher, tracker, intent)
         if moving_on is not None:
             return moving_on
+        if (says("just_did", text) and step_on_screen_said_done(tracker) and step_answer(text) is None
+                and not says("still_failing", text)):
+            # "ok done, changed password" to the step that says to change it: done now, but did it help?
+            dispatcher.utter_message(response="utter_ask_step_result")
+            return []
         later = book.steps_named(text, plan[index + 1:])
         if later:
             # "the email never arrives" at the reset step: that step's problem, not a 2FA code's.

@@ -55,8 +55,9 @@ class Step:
     checks_status: bool = False  # the assistant reads the status page itself (STATUS_PAGE_URL)
     # The step is to go to support: "yes" to "Did that help?" then means "how?", not "I'm in".
     hands_over: bool = False
-    # The step's advice may be to wait (an outage): "ok, I'll wait" closes the case politely.
-    waits: bool = False
+    # The step's advice may be to wait (an outage, a lock): "ok, I'll wait" closes the case
+    # politely with this response.
+    waits: Optional[str] = None
     # The ways of getting 2FA codes the step fits (empty: every way).
     methods: FrozenSet[str] = frozenset()
     # Said when the customer's words make the step pointless; the case then closes.
@@ -215,7 +216,7 @@ def parse(raw: dict) -> Playbook:
             check_clock=bool(s.get("check_clock", False)),
             checks_status=bool(s.get("checks_status", False)),
             hands_over=bool(s.get("hands_over", False)),
-            waits=bool(s.get("waits", False)),
+            waits=s.get("waits"),
             methods=frozenset(_tuple(s.get("methods"))),
             if_not_needed=s.get("if_not_needed"),
             if_needed=s.get("if_needed"),
