@@ -270,6 +270,9 @@ def step_affirmed(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Ev
     is not "I'm in": the next step comes; a bare "ok" only acknowledges the step and
     "yes cleared" only says it was done, so the assistant asks whether it worked."""
     text = (tracker.latest_message or {}).get("text") or ""
+    step = step_on_screen(tracker)
+    if step is not None and step.if_works and step_answer(text) == "problem_solved":
+        return step_worked(dispatcher, tracker)  # "incognito works": said done, and it worked
     if step_on_screen_said_done(tracker) or says("still_failing", text):
         return step_failed(dispatcher, tracker)
     step = step_on_screen(tracker)
@@ -287,7 +290,7 @@ def step_affirmed(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Ev
                                       and step_answer(text) is None):
         dispatcher.utter_message(response="utter_ask_step_outcome")
         return []
-    return close_case(dispatcher)
+    return step_worked(dispatcher, tracker)
 
 
 # The question asked again after a short answer in the middle of it.
@@ -505,7 +508,7 @@ def respond_to_problem(dispatcher: CollectingDispatcher, tracker: Tracker, inten
         index = _step_index(tracker)
         on_screen = plan[index] if 0 <= index < len(plan) else None
         if answer_to_step(tracker) == "problem_solved":
-            return close_case(dispatcher)
+            return step_worked(dispatcher, tracker)
         text = tracker.latest_message.get("text") or ""
         if branch == current == "phishing":
             verdicts = addresses_shown(tracker)
@@ -683,7 +686,7 @@ class ActionContinueBranch(Action):
             dispatcher.utter_message(response="utter_did_that_help")
             return []
         if answer == "problem_solved" and pending == Pending.STEP_FEEDBACK:
-            return close_case(dispatcher)
+            return step_worked(dispatcher, tracker)
         return step_failed(dispatcher, tracker)
 
 
@@ -722,6 +725,13 @@ def _forget_diagnosis() -> List[EventType]:
         SlotSet(Slot.PENDING, None),
         SlotSet(Slot.STEPS_TRIED, []),
     ]
+
+
+def step_worked(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
+    """The step on screen worked: the case closes, with the step's own word when its
+    success says where the cause is (playbook ``if_works``)."""
+    step = step_on_screen(tracker) if in_branch(tracker) else None
+    return close_case(dispatcher, (step.if_works if step else None) or "utter_problem_solved")
 
 
 def close_case(dispatcher: CollectingDispatcher, response: str = "utter_problem_solved") -> List[EventType]:

@@ -26,7 +26,6 @@ from actions.answers import LEAD, says, step_answer, yes_no
 from actions.branches import (
     SETUP_ENTITIES,
     answer_to_step,
-    close_case,
     in_branch,
     moving_on_intent,
     resume_question,
@@ -35,6 +34,7 @@ from actions.branches import (
     step_asked_about,
     step_on_screen,
     step_on_screen_said_done,
+    step_worked,
     symptom_beside,
 )
 from loginhelp.contract import READ_IN_CONTEXT_KEY, Pending, RasaSlot, Slot
@@ -239,7 +239,7 @@ class ActionReadInContext(Action):
         classified = ((tracker.latest_message or {}).get("intent") or {}).get("name")
         if intent == classified == "problem_solved":
             # Handing it back unchanged would come straight back here.
-            return close_case(dispatcher)
+            return step_worked(dispatcher, tracker)
         again = step_asked_about(dispatcher, tracker) if intent is None else None
         if again is not None:  # "why would that matter": a question about the step
             return again
@@ -303,4 +303,4 @@ class ActionCloseCase(Action):
             # "ok reinstalling now": a promise to try, not a result; a yes to "Did that help?" asks.
             # "cleared it": the step done, not the login fixed; read as a yes to "Did that help?", which asks.
             return hand_back(tracker, domain, "affirm")
-        return close_case(dispatcher)
+        return step_worked(dispatcher, tracker)

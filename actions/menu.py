@@ -11,12 +11,12 @@ from actions import live_status, playbook
 from actions.answers import says, step_answer
 from actions.branches import (
     answer_to_step,
-    close_case,
     read_by_words,
     resume_question,
     step_affirmed,
     step_failed,
     step_on_screen_said_done,
+    step_worked,
 )
 from loginhelp.contract import RESPONSE_KEY, Pending, Slot
 
@@ -115,7 +115,7 @@ class ActionDetour(Action):
             if answer == "still_broken" and intent != "goodbye":  # "no thanks, bye" leaves, it does not fail
                 return step_failed(dispatcher, tracker)
             if answer == "problem_solved":
-                return close_case(dispatcher)
+                return step_worked(dispatcher, tracker)
             if answer == "affirm":
                 return step_affirmed(dispatcher, tracker)
         if intent == "goodbye":

@@ -64,6 +64,9 @@ class Step:
     if_not_needed: Optional[str] = None
     #: The response when the customer says the step concerns them ("I typed my password there").
     if_needed: Optional[str] = None
+    #: Said instead of the usual "glad you're back in" when the step works: its success
+    #: also tells where the cause is ("works in incognito": an extension of the usual browser).
+    if_works: Optional[str] = None
     done: Tuple[Pattern, ...] = field(default=(), compare=False)
     unavailable: Tuple[Pattern, ...] = field(default=(), compare=False)
     not_needed: Tuple[Pattern, ...] = field(default=(), compare=False)
@@ -220,6 +223,7 @@ def parse(raw: dict) -> Playbook:
             methods=frozenset(_tuple(s.get("methods"))),
             if_not_needed=s.get("if_not_needed"),
             if_needed=s.get("if_needed"),
+            if_works=s.get("if_works"),
             done=_patterns((said.get(sid) or {}).get("done")),
             unavailable=_patterns((said.get(sid) or {}).get("unavailable")),
             not_needed=_patterns((said.get(sid) or {}).get("not_needed")),
