@@ -348,11 +348,14 @@ def settled_by_words(tracker: Tracker) -> Optional[str]:
         branch = tracker.get_slot(Slot.BRANCH)
         if branch in DOCUMENT_BRANCHES and says("documents", text):
             return "documents"
-        if branch == "account_locked" and (says("lock_duration", text) or (
-                says("how_long", text) and not (step is not None and step.hands_over))):
+        at_step = pending == Pending.STEP_FEEDBACK and step is not None and not step.hands_over
+        if branch == "account_locked" and (says("lock_duration", text) or (at_step and says("how_long", text))):
             # A bare "how long?" at the lock step asks about the lock; at the step that
             # sends the customer to support, about support (below).
             return "lock_duration"
+        if (branch == "kyc" and (at_step or says("about_review", text)) and says("how_long", text)
+                and not says("support", text)):
+            return "review_time"  # "how long does review take"
         step = step_on_screen(tracker)
         if (pending == Pending.TICKET_OFFER or (step is not None and step.hands_over)) and says("how_long", text):
             return "support_time"  # "how long does a 2fa reset take" when support is what comes next
@@ -362,6 +365,7 @@ def settled_by_words(tracker: Tracker) -> Optional[str]:
 TWOFA_BRANCHES = frozenset({"twofa_code", "twofa_lost"})
 # Questions answered in place, then the question pending is asked again.
 QUESTIONS_ANSWERED = {"documents": "utter_verification_documents", "lock_duration": "utter_lock_duration",
+                      "review_time": "utter_kyc_review_time",
                       "support_time": "utter_support_response_time"}
 
 

@@ -58,7 +58,8 @@ _CONTENDERS = {"contact_support"} | _DETOURS
 # What words that settle a message's meaning (actions/branches.py) are handed back as;
 # the action of that intent's rule answers them.
 _SETTLED = {"outage": "outage_check", "wait": "goodbye", "documents": "kyc_verification",
-            "lock_duration": "account_locked", "start_over": "capabilities", "support_time": "support_wait_time"}
+            "lock_duration": "account_locked", "review_time": "kyc_verification", "start_over": "capabilities",
+            "support_time": "support_wait_time"}
 
 
 def _top_problem(tracker: Tracker, least: float = MIN_PROBLEM_CONFIDENCE) -> Optional[str]:
