@@ -101,10 +101,11 @@ def _problem_of_this_branch(tracker: Tracker) -> Optional[str]:
 
 
 def _problem_named(tracker: Tracker, text: str) -> Optional[str]:
-    """Outside any question: a branch its words open (playbook ``opens_at``), the branch whose steps the message says are done
-    ("caps lock is off and I'm on the official site"), a clear contender (a
-    problem, a request for support, or a detour such as "what do you do?"), or a
-    vague login problem (with the symptom it names beside it, if it does)."""
+    """Outside any question: a branch its words open (playbook ``opens_at``), the
+    branch whose steps the message says are done ("caps lock is off and I'm on the
+    official site"), a clear contender (a problem, a request for support, or a detour
+    such as "what do you do?"), or a vague login problem, also when only its words
+    say so (with the symptom it names beside it, if it does)."""
     book = playbook.load()
     if book.branch_naming(text):
         # "i forgot the email I used": the words name a step that opens its branch
@@ -116,7 +117,11 @@ def _problem_named(tracker: Tracker, text: str) -> Optional[str]:
     ranking = _ranking(tracker)
     if ranking and ranking[0].get("name") == LOGIN_PROBLEM and ranking[0].get("confidence", 0.0) >= MIN_OPENING_CONFIDENCE:
         return symptom_beside(tracker) or LOGIN_PROBLEM
-    return _top_problem(tracker, MIN_OPENING_CONFIDENCE)
+    top = _top_problem(tracker, MIN_OPENING_CONFIDENCE)
+    if top is None and says("cannot_log_in", text):
+        # "yo cant sign in, it keeps saying <something unclear>": a login problem all the same.
+        return symptom_beside(tracker) or LOGIN_PROBLEM
+    return top
 
 
 def ticket_details(tracker: Tracker) -> set:
