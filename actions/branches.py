@@ -34,10 +34,12 @@ def known_browser(tracker: Tracker) -> Optional[str]:
 
 
 def known_platform(tracker: Tracker) -> Optional[str]:
-    """web/android/ios from the customer's words, their device, or the user agent."""
+    """web/android/ios from the customer's words, their device, the browser they named
+    ("cant login on chrome": the website), or the user agent."""
     return (
         tracker.get_slot(Slot.PLATFORM)
         or platform_from_device(tracker.get_slot(Slot.DEVICE))
+        or (playbook.WEB if tracker.get_slot(Slot.BROWSER) else None)
         or client_info(tracker).platform
     )
 

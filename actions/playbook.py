@@ -15,6 +15,8 @@ import yaml
 
 PLAYBOOK_FILE = Path(__file__).with_name("playbook.yml")
 GENERAL_BRANCH = "general"
+# The platform of a customer on the website (any browser, phone or computer).
+WEB = "web"
 OTHER_BROWSER = "other"
 # A phone whose system is not known: the steps' wording for any phone.
 UNKNOWN_PHONE = "phone"

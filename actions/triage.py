@@ -21,7 +21,7 @@ from loginhelp.contract import RasaSlot, Slot
 
 # Symptoms for which "web or app" decides the branch or its steps.
 _PLATFORM_MATTERS = {"none", "browser", "app", "connection", "twofa_code"}
-WEB = "web"
+WEB = playbook.WEB
 
 
 def platform_in_words(tracker: Tracker) -> Optional[str]:
