@@ -459,6 +459,7 @@ def read_by_words(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optiona
     step = step_on_screen(tracker)
     if (tracker.get_slot(Slot.PENDING) == Pending.STEP_FEEDBACK and step is not None and not step.hands_over
             and says("have_it", text) and "?" not in text and step_answer(text) is None
+            and not says("still_failing", text)  # "i have backup codes, they dont work either"
             and not step_on_screen_said_done(tracker)):
         # "i have backup codes": what the step needs is at hand; it has yet to be tried.
         dispatcher.utter_message(response="utter_ask_step_outcome")

@@ -159,7 +159,9 @@ def reading(tracker: Tracker) -> Optional[str]:
     if pending is None:
         # Nothing asked: a problem it names, a plain wish for help ("i need help": what the
         # assistant can do), else a plain yes or no ("ok I will wait").
-        return _problem_named(tracker, text) or ("capabilities" if says("help_request", text) else yes_no(text))
+        # An email, phone or device alone ("my email: dana.k@gmail.com") is a detail, not nonsense.
+        return (_problem_named(tracker, text) or ("capabilities" if says("help_request", text) else yes_no(text))
+                or ("inform" if ticket_details(tracker) else None))
     if pending == Pending.STEP_FEEDBACK:
         step = step_on_screen(tracker)
         if step is not None and step.hands_over and says("asks_how", text):

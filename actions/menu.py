@@ -96,7 +96,7 @@ class ActionDetour(Action):
     words answer the step ("thanks, that helped") is that answer; "ok, I'll wait" to
     a step that says to wait closes the case with a word on when to come back. A yes
     or no with nothing pending gets a short "what can I help with?", not the whole
-    menu (a no to that or to "anything else?" is a goodbye)."""
+    menu (a no to that or to "anything else?" is a goodbye); so does a detail, noted."""
 
     def name(self) -> Text:
         return "action_detour"
@@ -124,6 +124,10 @@ class ActionDetour(Action):
         if intent == "support_wait_time" and last_response(tracker) in _SAID_OUTAGE:
             # "how long will it take" after the word on an outage: the outage, not support's queue.
             dispatcher.utter_message(response="utter_outage_duration")
+            return []
+        if intent == "inform" and pending is None:
+            dispatcher.utter_message(response="utter_noted")
+            dispatcher.utter_message(response="utter_ask_how_to_help")
             return []
         if intent in {"affirm", "deny"} and pending is None:
             text = (tracker.latest_message or {}).get("text") or ""
