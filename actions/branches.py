@@ -173,6 +173,13 @@ def open_branch(dispatcher: CollectingDispatcher, tracker: Tracker, branch: str,
     return events + [SlotSet(Slot.STEPS_TRIED, tried)] + present_step(dispatcher, tracker, branch, plan, index)
 
 
+def named_before(tracker: Tracker, step: playbook.Step) -> bool:
+    """Whether a message of the conversation named the problem ``step`` is for ("someone
+    logged into my account, not me"): then "I didn't click any link" does not make it safe."""
+    return any(event.get("event") == "user" and any(p.search((event.get("text") or "").lower()) for p in step.about)
+               for event in tracker.events or [])
+
+
 def step_failed(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
     """The step shown did not help: note it (and any the message says are done), and
     go on to the next step not yet tried."""
@@ -194,7 +201,7 @@ def step_failed(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Even
     next_index = _next_untried(plan, index + 1, tried, method)
     for sid in plan[index:next_index + 1]:
         step = book.steps[sid]
-        if step.if_not_needed and step.said_not_needed(text):
+        if step.if_not_needed and step.said_not_needed(text) and not named_before(tracker, step):
             return [SlotSet(Slot.STEPS_TRIED, tried)] + close_case(dispatcher, step.if_not_needed)
     on_screen = book.steps[plan[index]]
     if (on_screen.if_needed and on_screen.said_needed(text) and not said and not says("still_failing", text)
