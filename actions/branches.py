@@ -176,7 +176,8 @@ def open_branch(dispatcher: CollectingDispatcher, tracker: Tracker, branch: str,
 def named_before(tracker: Tracker, step: playbook.Step) -> bool:
     """Whether a message of the conversation named the problem ``step`` is for ("someone
     logged into my account, not me"): then "I didn't click any link" does not make it safe."""
-    return any(event.get("event") == "user" and any(p.search((event.get("text") or "").lower()) for p in step.about)
+    book = playbook.load()
+    return any(event.get("event") == "user" and book.steps_named(event.get("text") or "", [step.id])
                for event in tracker.events or [])
 
 
@@ -284,7 +285,6 @@ def step_affirmed(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Ev
         return step_worked(dispatcher, tracker)  # "incognito works": said done, and it worked
     if step_on_screen_said_done(tracker) or says("still_failing", text):
         return step_failed(dispatcher, tracker)
-    step = step_on_screen(tracker)
     if says("support", text) or (step is not None and step.hands_over):
         plan = list(tracker.get_slot(Slot.PLAN) or [])
         return present_step(dispatcher, tracker, tracker.get_slot(Slot.BRANCH), plan, len(plan))  # the ticket offer
@@ -365,7 +365,6 @@ def settled_by_words(tracker: Tracker) -> Optional[str]:
         if (branch == "kyc" and (at_step or says("about_review", text)) and says("how_long", text)
                 and not says("support", text)):
             return "review_time"  # "how long does review take"
-        step = step_on_screen(tracker)
         if (pending == Pending.TICKET_OFFER or (step is not None and step.hands_over)) and says("how_long", text):
             return "support_time"  # "how long does a 2fa reset take" when support is what comes next
     return None
@@ -447,7 +446,7 @@ def fits_problem(tracker: Tracker, branch: str, said_done: List[str]) -> bool:
     on_screen = step_on_screen(tracker)
     text = (tracker.latest_message or {}).get("text") or ""
     return (tracker.get_slot(Slot.PENDING) == Pending.STEP_FEEDBACK and on_screen is not None
-            and branch != tracker.get_slot(Slot.BRANCH) and tuple(book.branches.get(branch, ()))[:1] == (on_screen.id,)
+            and branch != tracker.get_slot(Slot.BRANCH) and book.branches.get(branch, ())[:1] == (on_screen.id,)
             and not said_done and step_answer(text) is None and not says("still_failing", text)
             and yes_no(text) is None and not addresses_shown(tracker)  # "yes its coinex.com": an answer
             and not step_on_screen_said_done(tracker))

@@ -143,9 +143,11 @@ class ConceptIntentClassifier(GraphComponent):
         return words, [text.lower() for text in texts]
 
     def _features(self, texts: List[str], docs: List[Any]) -> Any:
+        return self._features_of(*self._views(texts, docs))
+
+    def _features_of(self, words: List[str], chars: List[str]) -> Any:
         import scipy.sparse
 
-        words, chars = self._views(texts, docs)
         return scipy.sparse.hstack(
             [self.parts["words"].transform(words), self.parts["chars"].transform(chars)]
         ).tocsr()
@@ -209,11 +211,12 @@ class ConceptIntentClassifier(GraphComponent):
                 message.set(INTENT_RANKING_KEY, [], add_to_output=True)
         if classifier is None or not texts:
             return messages
-        texts_, docs = self._texts_and_docs(texts)
-        probabilities = classifier.predict_proba(self._features(texts_, docs))
+        raw, docs = self._texts_and_docs(texts)
+        words, chars = self._views(raw, docs)
+        probabilities = classifier.predict_proba(self._features_of(words, chars))
         names = [str(name) for name in classifier.classes_]
-        for message, row, doc in zip(texts, probabilities, docs):
-            if not self._knows_something(message.get(TEXT) or "", doc):
+        for message, row, text, doc, view in zip(texts, probabilities, raw, docs, words):
+            if doc is not None and not self._knows_something(text, view):
                 # "asdfgh", "😡😡😡", a script it never saw: nothing to rank, so the fallback
                 # says it did not understand rather than calling it off-topic.
                 message.set(INTENT, {"name": None, "confidence": 0.0}, add_to_output=True)
@@ -225,14 +228,14 @@ class ConceptIntentClassifier(GraphComponent):
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
         return messages
 
-    def _knows_something(self, text: str, doc: Any) -> bool:
-        """Whether the message holds anything the classifier learnt from: a known word or
-        lemma, a concept, an entity, or a digit (an error code, a version)."""
-        if doc is None or any(ch.isdigit() for ch in text):
+    def _knows_something(self, text: str, words: str) -> bool:
+        """Whether the message (``words``: its words view) holds anything the classifier
+        learnt from: a known word or lemma, a concept, an entity, or a digit (an error
+        code, a version)."""
+        if any(ch.isdigit() for ch in text):
             return True
         vocabulary = self.parts["words"].vocabulary_
-        words = [w for w in words_view(doc, self.concepts).split() if w != NO_CONCEPT]
-        return any(w.startswith(("ENT_", "C")) or w in vocabulary for w in words)
+        return any(w.startswith(("ENT_", "C")) or w in vocabulary for w in words.split() if w != NO_CONCEPT)
 
     # -- storage -------------------------------------------------------------------
 
