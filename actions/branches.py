@@ -35,13 +35,17 @@ def known_browser(tracker: Tracker) -> Optional[str]:
 
 def known_platform(tracker: Tracker) -> Optional[str]:
     """web/android/ios from the customer's words, their device, the browser they named
-    ("cant login on chrome": the website), or the user agent."""
-    return (
-        tracker.get_slot(Slot.PLATFORM)
-        or platform_from_device(tracker.get_slot(Slot.DEVICE))
-        or (playbook.WEB if tracker.get_slot(Slot.BROWSER) else None)
-        or client_info(tracker).platform
-    )
+    ("cant login on chrome": the website), or the user agent. A phone's kind (Android,
+    iPhone) from the device or the user agent outweighs a phone named without it ("the
+    app") and a browser (a phone's own, read off its user agent)."""
+    said = tracker.get_slot(Slot.PLATFORM)
+    if said and said != playbook.UNKNOWN_PHONE:
+        return said
+    agent = client_info(tracker).platform
+    kind = platform_from_device(tracker.get_slot(Slot.DEVICE)) or agent
+    if kind in playbook.load().platform_versions:
+        return kind
+    return said or kind or (playbook.WEB if tracker.get_slot(Slot.BROWSER) else None)
 
 
 def twofa_method(tracker: Tracker) -> Optional[str]:
@@ -259,10 +263,23 @@ def answer_to_step(tracker: Tracker) -> Optional[str]:
     unless it says the customer is in ("changed my password, I'm back in")."""
     message = tracker.latest_message or {}
     text = message.get("text") or ""
+    if step_found_answer(tracker):
+        return "problem_solved"
     words = step_answer(text, message.get("intent_ranking") or ())
-    if step_on_screen_said_done(tracker) and not (words == "problem_solved" and says("logged_in", text)):
+    step = step_on_screen(tracker)
+    # A step whose success tells where the cause is ("private window works") worked when it works.
+    solved = words == "problem_solved" and (says("logged_in", text) or (step is not None and bool(step.if_works)))
+    if step_on_screen_said_done(tracker) and not solved:
         return "still_broken"  # "status page says all good": the step done, not the login fixed
     return words
+
+
+def step_found_answer(tracker: Tracker) -> bool:
+    """The latest message says the step on screen found the answer ("found it in my
+    gmail" to the step that searches the inboxes), and nothing still fails."""
+    step = step_on_screen(tracker)
+    text = (tracker.latest_message or {}).get("text") or ""
+    return step is not None and step.said_solved(text) and not says("still_failing", text)
 
 
 def step_on_screen(tracker: Tracker) -> Optional[playbook.Step]:
@@ -338,7 +355,8 @@ def settled_by_words(tracker: Tracker) -> Optional[str]:
     I'll wait" to a step whose advice is to wait), "documents" (a question about the
     documents verification needs while a lock or KYC branch is under way),
     "lock_duration" (how long a lock lasts, asked in the lock branch), "support_time"
-    (how long support takes, asked when support is what comes next), "start_over"
+    (how long support takes, asked when support is what comes next), "what_next"
+    ("ok so what now" at a step or the ticket offer), "start_over"
     ("start over", "menu": the diagnosis forgotten, the menu shown)."""
     if tracker.active_loop_name:
         return None
@@ -367,6 +385,8 @@ def settled_by_words(tracker: Tracker) -> Optional[str]:
             return "review_time"  # "how long does review take"
         if (pending == Pending.TICKET_OFFER or (step is not None and step.hands_over)) and says("how_long", text):
             return "support_time"  # "how long does a 2fa reset take" when support is what comes next
+        if says("what_next", text):
+            return "what_next"  # "ok so what now": what the step or the ticket is for
     return None
 
 
@@ -374,7 +394,7 @@ TWOFA_BRANCHES = frozenset({"twofa_code", "twofa_lost"})
 # Questions answered in place, then the question pending is asked again.
 QUESTIONS_ANSWERED = {"documents": "utter_verification_documents", "lock_duration": "utter_lock_duration",
                       "review_time": "utter_kyc_review_time",
-                      "support_time": "utter_support_response_time"}
+                      "support_time": "utter_support_response_time", "what_next": "utter_ticket_what_next"}
 
 
 # Words too common to show that a question is about the step.
@@ -484,6 +504,9 @@ def read_by_words(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optiona
         waiting = step_on_screen(tracker)
         dispatcher.utter_message(response=(waiting.waits if waiting else None) or "utter_wait_for_fix")
         return _forget_diagnosis()
+    if settled == "what_next" and tracker.get_slot(Slot.PENDING) == Pending.STEP_FEEDBACK:
+        dispatcher.utter_message(response="utter_what_next_at_step")  # the step on screen is what's next
+        return []
     if settled in QUESTIONS_ANSWERED:
         dispatcher.utter_message(response=QUESTIONS_ANSWERED[settled])
         asked_step = tracker.get_slot(Slot.PENDING) == Pending.STEP_FEEDBACK

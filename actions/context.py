@@ -59,7 +59,7 @@ _CONTENDERS = {"contact_support"} | _DETOURS
 # the action of that intent's rule answers them.
 _SETTLED = {"outage": "outage_check", "wait": "goodbye", "documents": "kyc_verification",
             "lock_duration": "account_locked", "review_time": "kyc_verification", "start_over": "capabilities",
-            "support_time": "support_wait_time"}
+            "support_time": "support_wait_time", "what_next": "capabilities"}
 
 
 def _top_problem(tracker: Tracker, least: float = MIN_PROBLEM_CONFIDENCE) -> Optional[str]:

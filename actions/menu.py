@@ -15,6 +15,7 @@ from actions.branches import (
     resume_question,
     step_affirmed,
     step_failed,
+    step_found_answer,
     step_on_screen_said_done,
     step_worked,
 )
@@ -78,7 +79,7 @@ def detour_answers_step(tracker: Tracker, intent: str) -> Optional[str]:
     their statements ("are you a bot?" says nothing about the step)."""
     message = tracker.latest_message or {}
     text = message.get("text") or ""
-    if intent == "out_of_scope":
+    if intent == "out_of_scope" or step_found_answer(tracker):
         return answer_to_step(tracker)
     if step_on_screen_said_done(tracker):
         return "still_broken"

@@ -75,12 +75,19 @@ class Step:
     needed: Tuple[Pattern, ...] = field(default=(), compare=False)
     # How the customer names the problem the step is for ("the reset email never came").
     about: Tuple[Pattern, ...] = field(default=(), compare=False)
+    # How the customer says this step found the answer ("found it in my gmail"), in
+    # words that mean nothing to other steps.
+    solved: Tuple[Pattern, ...] = field(default=(), compare=False)
 
     def said_done(self, clause: str) -> bool:
         """Whether ``clause`` (lower case) says this step was done or cannot be done."""
         if any(p.search(clause) for p in self.unavailable):
             return True
         return not _NEGATION.search(clause) and any(p.search(clause) for p in self.done)
+
+    def said_solved(self, text: str) -> bool:
+        """Whether a clause of ``text`` says this step found the answer, without a negation."""
+        return any(p.search(c) for c in stated_clauses(text) if not _NEGATION.search(c) for p in self.solved)
 
     def fits(self, method: Optional[str]) -> bool:
         """Whether the step fits the customer's way of getting 2FA codes (unknown fits all)."""
@@ -205,6 +212,9 @@ def _tuple(items) -> Tuple[str, ...]:
     return tuple(str(i) for i in (items or []))
 
 
+_SAID_KINDS = {"done", "unavailable", "not_needed", "needed", "about", "solved"}
+
+
 def _patterns(items) -> Tuple[Pattern, ...]:
     return tuple(re.compile(p, re.IGNORECASE) for p in items or ())
 
@@ -226,11 +236,7 @@ def parse(raw: dict) -> Playbook:
             if_not_needed=s.get("if_not_needed"),
             if_needed=s.get("if_needed"),
             if_works=s.get("if_works"),
-            done=_patterns((said.get(sid) or {}).get("done")),
-            unavailable=_patterns((said.get(sid) or {}).get("unavailable")),
-            not_needed=_patterns((said.get(sid) or {}).get("not_needed")),
-            needed=_patterns((said.get(sid) or {}).get("needed")),
-            about=_patterns((said.get(sid) or {}).get("about")),
+            **{kind: _patterns((said.get(sid) or {}).get(kind)) for kind in _SAID_KINDS},
         )
         for sid, s in raw["steps"].items()
     }
@@ -260,6 +266,8 @@ def parse(raw: dict) -> Playbook:
         if sid not in steps
     ]
     problems += [f"unknown step {sid!r} in said" for sid in said if sid not in steps]
+    problems += [f"unknown kind of words {kind!r} for step {sid!r} in said"
+                 for sid, kinds in said.items() for kind in kinds or {} if kind not in _SAID_KINDS]
     problems += [f"unknown step {sid!r} in moves_on" for sid in book.moves_on if sid not in steps]
     problems += [f"step {sid!r} of opens_at is unknown, in no branch or names no problem (about)"
                  for sid in book.opens_at

@@ -242,6 +242,21 @@ def contact_in_message(tracker: Tracker) -> Optional[str]:
     )
 
 
+def other_contacts(tracker: Tracker, chosen: Optional[str]) -> List[str]:
+    """The emails and phone numbers of the latest message other than the one chosen as the contact."""
+    found = list(tracker.get_latest_entity_values("email")) + list(tracker.get_latest_entity_values("phone"))
+    others: List[str] = []
+    for value in found:
+        try:
+            parsed = normalise_contact(str(value))
+        except InvalidContact:
+            continue
+        address = parsed.email or parsed.phone
+        if address and address.lower() != str(chosen or "").lower() and address not in others:
+            others.append(address)
+    return others
+
+
 def reads_as_problem(tracker: Tracker) -> bool:
     """Words about the problem typed where the contact was asked for: kept, not rejected."""
     message = tracker.latest_message or {}
@@ -322,11 +337,20 @@ class ValidateTicketForm(FormValidationAction):
             if attempts >= MAX_CONTACT_ATTEMPTS:
                 dispatcher.utter_message(response="utter_ticket_contact_way_out")
             return {Slot.TICKET_CONTACT: None, Slot.TICKET_CONTACT_ATTEMPTS: float(attempts)}
-        return {
-            Slot.TICKET_CONTACT: contact.email or contact.phone,
+        chosen = contact.email or contact.phone
+        events = {
+            Slot.TICKET_CONTACT: chosen,
             Slot.EMAIL: contact.email or tracker.get_slot(Slot.EMAIL),
             Slot.PHONE: contact.phone or tracker.get_slot(Slot.PHONE),
         }
+        existing = str(tracker.get_slot(Slot.TICKET_DESCRIPTION) or "").strip()
+        others = [c for c in other_contacts(tracker, chosen) if c.lower() not in existing.lower()]
+        if others and existing:
+            # "reach me at a@b.c, i might have used x@y.z": the other address matters to support too.
+            listed = ", ".join(others)
+            dispatcher.utter_message(response="utter_ticket_other_contacts_noted", contact=chosen, others=listed)
+            events[Slot.TICKET_DESCRIPTION] = f"{existing} / Other addresses given: {listed}"
+        return events
 
     def _free_text(self, slot: str, value: Any, dispatcher: CollectingDispatcher) -> Dict[Text, Any]:
         text = str(value or "").strip()

@@ -21,7 +21,7 @@ def test_every_step_response_exists_in_the_domain(book, domain):
             needed = [step.response] + [f"{step.response}_{p}" for p in book.platform_versions]
         else:
             needed = [step.response]
-        needed += [r for r in (step.if_not_needed, step.if_needed, step.waits) if r]
+        needed += [r for r in (step.if_not_needed, step.if_needed, step.waits, step.if_works) if r]
         missing = [r for r in needed if r not in responses]
         assert not missing, f"step {step.id} has no response {missing}"
 
@@ -61,6 +61,32 @@ def test_unknown_step_is_refused():
         playbook.parse(raw)
     with pytest.raises(ValueError, match="unknown step 'also_missing' after an address warning"):
         playbook.parse(raw)
+
+
+def test_a_misspelt_kind_of_words_is_refused():
+    raw = yaml.safe_load(playbook.PLAYBOOK_FILE.read_text(encoding="utf-8"))
+    raw["said"]["caps_lock"]["solve"] = ["typo for solved"]
+    with pytest.raises(ValueError, match="unknown kind of words 'solve' for step 'caps_lock'"):
+        playbook.parse(raw)
+
+
+@pytest.mark.parametrize(
+    "step, text, solved",
+    [
+        ("find_login_email", "found it in my gmail, thanks", True),
+        ("find_login_email", "yes found it", True),
+        ("find_login_email", "ok i remember the email now", True),
+        ("find_login_email", "it was my old hotmail", True),
+        ("find_login_email", "haven't found it anywhere", False),
+        ("find_login_email", "i dont remember the email", False),
+        ("find_login_email", "searched my inboxes, nothing", False),
+        ("extensions", "found it, it was the ad blocker", True),
+        ("extensions", "its not the vpn extension, i turned it off", False),
+        ("caps_lock", "found it", False),
+    ],
+)
+def test_words_that_say_a_step_found_the_answer(book, step, text, solved):
+    assert book.steps[step].said_solved(text) is solved
 
 
 @pytest.mark.parametrize(
