@@ -85,6 +85,10 @@ def present_step(
         dispatcher.utter_message(response="utter_ask_browser")
         return events + [SlotSet(Slot.PENDING, Pending.BROWSER_CHOICE)]
     dispatcher.utter_message(response=response)
+    if step.hands_over:
+        # The step is to go to support: what to ask next is whether to write the ticket, not "Did that help?".
+        dispatcher.utter_message(response="utter_ask_hand_over")
+        return events + [SlotSet(Slot.STEP, float(len(plan))), SlotSet(Slot.PENDING, Pending.TICKET_OFFER)]
     if step.check_clock:
         skew = clock_skew_seconds(tracker)
         if skew is not None and abs(skew) > CLOCK_SKEW_LIMIT_S:
@@ -292,8 +296,7 @@ def step_on_screen(tracker: Tracker) -> Optional[playbook.Step]:
 def step_affirmed(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
     """A yes to "Did that help?". It helped, unless it confirms the step was already
     done ("yes, from Google Play") or goes on to say it still fails ("yes i switched
-    network, same"); a yes to a step that sends the customer to support, or one that
-    asks for a ticket, gets the ticket offer; a yes that asks for more ("yes please")
+    network, same"); a yes that asks for a ticket gets the ticket offer; a yes that asks for more ("yes please")
     is not "I'm in": the next step comes; a bare "ok" only acknowledges the step and
     "yes cleared" only says it was done, so the assistant asks whether it worked."""
     text = (tracker.latest_message or {}).get("text") or ""
@@ -302,7 +305,7 @@ def step_affirmed(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Ev
         return step_worked(dispatcher, tracker)  # "incognito works": said done, and it worked
     if step_on_screen_said_done(tracker) or says("still_failing", text):
         return step_failed(dispatcher, tracker)
-    if says("support", text) or (step is not None and step.hands_over):
+    if says("support", text):
         plan = list(tracker.get_slot(Slot.PLAN) or [])
         return present_step(dispatcher, tracker, tracker.get_slot(Slot.BRANCH), plan, len(plan))  # the ticket offer
     if says("request", text) and step_answer(text) != "problem_solved":
@@ -375,15 +378,15 @@ def settled_by_words(tracker: Tracker) -> Optional[str]:
         branch = tracker.get_slot(Slot.BRANCH)
         if branch in DOCUMENT_BRANCHES and says("documents", text):
             return "documents"
-        at_step = pending == Pending.STEP_FEEDBACK and step is not None and not step.hands_over
+        at_step = pending == Pending.STEP_FEEDBACK and step is not None
         if branch == "account_locked" and (says("lock_duration", text) or (at_step and says("how_long", text))):
-            # A bare "how long?" at the lock step asks about the lock; at the step that
-            # sends the customer to support, about support (below).
+            # A bare "how long?" at the lock step asks about the lock; at the ticket
+            # offer, about support (below).
             return "lock_duration"
         if (branch == "kyc" and (at_step or says("about_review", text)) and says("how_long", text)
                 and not says("support", text)):
             return "review_time"  # "how long does review take"
-        if (pending == Pending.TICKET_OFFER or (step is not None and step.hands_over)) and says("how_long", text):
+        if pending == Pending.TICKET_OFFER and says("how_long", text):
             return "support_time"  # "how long does a 2fa reset take" when support is what comes next
         if says("what_next", text):
             return "what_next"  # "ok so what now": what the step or the ticket is for
@@ -411,7 +414,7 @@ def asks_about_step(tracker: Tracker) -> bool:
     said ("what cache", "what do you mean caps lock", "what link?")."""
     text = ((tracker.latest_message or {}).get("text") or "").lower()
     step = step_on_screen(tracker)
-    if step is None or step.hands_over or not says("asks_about_step", text):
+    if step is None or not says("asks_about_step", text):
         return False  # a question at a step that hands over to support is about support
     if step_on_screen_said_done(tracker) or step_answer(text) is not None:
         return False  # "what backup codes?? never had any" answers the step
@@ -483,7 +486,7 @@ def read_by_words(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optiona
             return again
     text = (tracker.latest_message or {}).get("text") or ""
     step = step_on_screen(tracker)
-    if (tracker.get_slot(Slot.PENDING) == Pending.STEP_FEEDBACK and step is not None and not step.hands_over
+    if (tracker.get_slot(Slot.PENDING) == Pending.STEP_FEEDBACK and step is not None
             and says("have_it", text) and "?" not in text and step_answer(text) is None
             and not says("still_failing", text)  # "i have backup codes, they dont work either"
             and not step_on_screen_said_done(tracker)):

@@ -164,9 +164,6 @@ def reading(tracker: Tracker) -> Optional[str]:
                 or ("inform" if ticket_details(tracker) else None))
     if pending == Pending.STEP_FEEDBACK:
         step = step_on_screen(tracker)
-        if step is not None and step.hands_over and says("asks_how", text):
-            # "ok how do I do that?" to a step that sends the customer to support.
-            return "contact_support"
         if step is not None and ((step.if_needed and step.said_needed(text))
                                  or (step.if_not_needed and step.said_not_needed(text))):
             # "I clicked and typed my password" to the phishing step: an answer to that step.
@@ -200,6 +197,7 @@ def reading(tracker: Tracker) -> Optional[str]:
         detour = _top_problem(tracker)
         at_offer = pending == Pending.TICKET_OFFER
         return (("deny" if at_offer and says("will_wait", text) else None)
+                or ("affirm" if at_offer and says("asks_how", text) else None)  # "how do I do that?"
                 or yes_no(text) or ("problem_solved" if step_answer(text) == "problem_solved" else None)
                 or (detour if detour in _DETOURS else None)
                 or ("affirm" if at_offer and ticket_details(tracker) else None))

@@ -55,7 +55,7 @@ class Step:
     variant: Optional[str] = None  # "browser" or "platform"
     check_clock: bool = False  # compare the widget's clock with ours (2FA time sync)
     checks_status: bool = False  # the assistant reads the status page itself (STATUS_PAGE_URL)
-    # The step is to go to support: "yes" to "Did that help?" then means "how?", not "I'm in".
+    # The step is to go to support: it is followed by the ticket offer, so it ends its plans.
     hands_over: bool = False
     # The step's advice may be to wait (an outage, a lock): "ok, I'll wait" closes the case
     # politely with this response.
@@ -266,6 +266,9 @@ def parse(raw: dict) -> Playbook:
         if sid not in steps
     ]
     problems += [f"unknown step {sid!r} in said" for sid in said if sid not in steps]
+    problems += [f"step {plan[i]!r} hands over to support but is not last in its plan"
+                 for plan in book.branches.values() for i in range(len(plan) - 1)
+                 if plan[i] in steps and steps[plan[i]].hands_over]
     problems += [f"unknown kind of words {kind!r} for step {sid!r} in said"
                  for sid, kinds in said.items() for kind in kinds or {} if kind not in _SAID_KINDS]
     problems += [f"unknown step {sid!r} in moves_on" for sid in book.moves_on if sid not in steps]

@@ -127,15 +127,21 @@ def opening_message(tracker: Tracker) -> Optional[str]:
 
 
 def _steps_shown(tracker: Tracker) -> List[str]:
-    """The steps that did not help, and the one on screen when support was asked for."""
+    """The steps that did not help, and the one on screen when support was asked for
+    (at the ticket offer, the step that sends the customer to support, if the plan ends so)."""
     tried = list(tracker.get_slot(Slot.STEPS_TRIED) or [])
     plan = list(tracker.get_slot(Slot.PLAN) or [])
     step = tracker.get_slot(Slot.STEP)
     index = int(step) if step is not None else -1
-    if tracker.get_slot(Slot.PENDING) == Pending.STEP_FEEDBACK and 0 <= index < len(plan):
-        title = playbook.load().steps[plan[index]].title
-        if title not in tried:
-            tried.append(title)
+    pending = tracker.get_slot(Slot.PENDING)
+    steps = playbook.load().steps
+    shown = None
+    if pending == Pending.STEP_FEEDBACK and 0 <= index < len(plan):
+        shown = steps[plan[index]]
+    elif pending == Pending.TICKET_OFFER and plan and steps[plan[-1]].hands_over:
+        shown = steps[plan[-1]]
+    if shown is not None and shown.title not in tried:
+        tried.append(shown.title)
     return tried
 
 

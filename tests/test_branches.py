@@ -101,24 +101,30 @@ async def test_2fa_time_sync_is_specific_to_the_phone():
     unknown, _ = await walk("twofa_code_rejected")
     assert unknown[0][0] == "utter_step_twofa_time_sync"
     assert [t[0] for t in unknown][1:] == [
-        "utter_step_twofa_code_delivery", "utter_step_twofa_backup_codes",
-        "utter_step_twofa_reset_support", "utter_offer_ticket",
+        "utter_step_twofa_code_delivery", "utter_step_twofa_backup_codes", "utter_step_twofa_reset_support",
     ]
+    assert unknown[-1] == ["utter_step_twofa_reset_support", "utter_ask_hand_over"]
 
 
 async def test_lost_2fa_goes_to_backup_codes_then_support():
     transcript, _ = await walk("twofa_lost_access")
-    assert [t[0] for t in transcript] == [
-        "utter_step_twofa_backup_codes", "utter_step_twofa_reset_support", "utter_offer_ticket",
+    assert transcript == [
+        ["utter_step_twofa_backup_codes", "utter_did_that_help"],
+        ["utter_step_twofa_reset_support", "utter_ask_hand_over"],  # the ticket asked for at once
     ]
 
 
 async def test_every_branch_ends_with_a_ticket_offer():
     for intent in ["connection_issue", "wrong_credentials", "forgot_password", "phishing_check",
-                   "account_locked", "kyc_verification", "outage_check"]:
+                   "kyc_verification", "outage_check"]:
         transcript, slots = await walk(intent)
         assert transcript[-1] == ["utter_offer_ticket"], intent
         assert len(slots["steps_tried"]) == len(transcript) - 1
+    # A branch whose last step sends the customer to support asks for the ticket with that step.
+    transcript, slots = await walk("account_locked")
+    assert transcript == [["utter_step_lock_explained", "utter_did_that_help"],
+                          ["utter_step_lock_verification", "utter_ask_hand_over"]]
+    assert slots["pending"] == "ticket_offer" and slots["step"] == 2.0
 
 
 async def test_phishing_check_judges_every_address_first_and_records_the_worst():
@@ -246,13 +252,13 @@ BROWSER = {"branch": "browser", "plan": ["clear_cache", "other_browser", "extens
 async def test_a_message_about_the_branch_under_way_continues_it():
     tracker = make_tracker(slots=LOST_2FA, intent="twofa_lost_access", text="I don't have backup codes")
     said, state, _ = await run(ActionStartBranch(), tracker)
-    assert said == ["utter_step_twofa_reset_support", "utter_did_that_help"]
-    assert state["step"] == 1.0 and state["steps_tried"] == ["Tried the 2FA backup codes"]
+    assert said == ["utter_step_twofa_reset_support", "utter_ask_hand_over"]
+    assert state["step"] == 2.0 and state["steps_tried"] == ["Tried the 2FA backup codes"]
 
 
 async def test_a_related_topic_continues_the_branch_instead_of_switching():
-    slots = {"branch": "account_locked", "plan": ["lock_explained", "lock_verification"], "step": 1.0,
-             "pending": "step_feedback"}
+    slots = {"branch": "account_locked", "plan": ["lock_explained", "lock_verification"], "step": 2.0,
+             "pending": "ticket_offer"}
     tracker = make_tracker(slots=slots, intent="kyc_verification",
                            text="where do I send my passport photo and selfie?")
     said, state, _ = await run(ActionStartBranch(), tracker)
@@ -316,11 +322,11 @@ async def test_steps_said_done_further_on_are_never_explained():
     assert said == ["utter_skip_tried", "utter_step_reinstall_app", "utter_did_that_help"]  # both skipped
 
 
-async def test_yes_to_a_step_that_sends_to_support_offers_the_ticket():
-    slots = {"branch": "account_locked", "plan": ["lock_explained", "lock_verification"], "step": 1.0,
+async def test_a_step_that_sends_to_support_is_followed_by_the_ticket_question():
+    slots = {"branch": "account_locked", "plan": ["lock_explained", "lock_verification"], "step": 0.0,
              "pending": "step_feedback"}
-    said, state, _ = await run(ActionContinueBranch(), make_tracker(slots=slots, intent="affirm", text="ok yes"))
-    assert said == ["utter_offer_ticket"] and state["pending"] == "ticket_offer"
+    said, state, _ = await run(ActionContinueBranch(), make_tracker(slots=slots, intent="still_broken", text="no"))
+    assert said == ["utter_step_lock_verification", "utter_ask_hand_over"] and state["pending"] == "ticket_offer"
 
 
 async def test_an_official_address_asked_about_is_answered_by_its_verdict_and_no_step_follows():

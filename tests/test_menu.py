@@ -38,7 +38,7 @@ async def test_an_off_topic_reading_that_answers_the_step_goes_on_with_the_branc
     slots = {"branch": "account_locked", "plan": ["lock_explained", "lock_verification"], "step": 0.0,
              "pending": "step_feedback"}
     await ActionDetour().run(dispatcher, make_tracker(slots=slots, intent="out_of_scope", text="no mail from coinex"), {})
-    assert responses(dispatcher) == ["utter_step_lock_verification", "utter_did_that_help"]
+    assert responses(dispatcher) == ["utter_step_lock_verification", "utter_ask_hand_over"]
 
 
 APP_UPDATE = {"branch": "app", "plan": ["official_app", "force_close", "update_app", "reinstall_app"], "step": 2.0,
