@@ -20,7 +20,7 @@ from actions import live_status, playbook
 from actions.address_check import addresses_shown, say_verdicts
 from actions.answers import says, step_answer, yes_no
 from actions.channel_context import client_info, clock_skew_seconds, describe_skew, platform_from_device
-from loginhelp.contract import BRANCH_QUESTIONS, Pending, Slot
+from loginhelp.contract import BRANCH_QUESTIONS, RESPONSE_KEY, Pending, Slot
 from loginhelp.secret_detection import INTENT_BEFORE_SECRET_KEY, SHARE_SECRET_INTENT
 
 CLOCK_SKEW_LIMIT_S = 30
@@ -81,6 +81,9 @@ def present_step(
             return events + [SlotSet(Slot.PENDING, Pending.STEP_FEEDBACK)]
     browser = known_browser(tracker)
     response = book.response_for(step, browser, known_platform(tracker))
+    if response is not None and step.if_needed and step.said_needed(tracker.latest_message.get("text") or ""):
+        # "i typed my password on coinex-secure-login.com": no need to ask whether it concerns them.
+        response = step.if_needed
     if response is None:
         dispatcher.utter_message(response="utter_ask_browser")
         return events + [SlotSet(Slot.PENDING, Pending.BROWSER_CHOICE)]
@@ -129,6 +132,27 @@ def symptom_beside(tracker: Tracker) -> Optional[str]:
         if entry.get("name") in branch_intents and float(entry.get("confidence") or 0.0) >= MIN_SYMPTOM_CONFIDENCE:
             return entry["name"]
     return None
+
+
+def last_response(tracker: Tracker) -> Optional[str]:
+    """The response the assistant sent last (before the latest message)."""
+    for event in reversed(tracker.events or []):
+        if event.get("event") == "bot":
+            return (event.get("metadata") or {}).get(RESPONSE_KEY)
+    return None
+
+
+def twofa_kind_answered(tracker: Tracker) -> Optional[str]:
+    """The 2FA branch a short answer to "What's going wrong with 2FA?" picks ("rejected",
+    "lost it"): however the classifier read it, the question was about 2FA."""
+    text = (tracker.latest_message or {}).get("text") or ""
+    if last_response(tracker) != "utter_ask_twofa_kind" or len(text.split()) > SHORT_ANSWER_WORDS:
+        return None
+    return "twofa_lost" if says("lost_access", text) else "twofa_code"
+
+
+# An answer to a question the assistant just asked is at most this long.
+SHORT_ANSWER_WORDS = 4
 
 
 def _step_index(tracker: Tracker) -> int:
@@ -311,7 +335,8 @@ def step_affirmed(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Ev
     if says("request", text) and step_answer(text) != "problem_solved":
         return step_failed(dispatcher, tracker)
     plan = list(tracker.get_slot(Slot.PLAN) or [])
-    if says("did_it", text) or (playbook.load().steps_said_done(text, plan) and step_answer(text) is None):
+    if (says("did_it", text) or (says("just_did", text) and step_answer(text) is None)
+            or (playbook.load().steps_said_done(text, plan) and step_answer(text) is None)):
         # "yes cleared", or "yes caps is off" about an earlier step: done, but did it help?
         dispatcher.utter_message(response="utter_ask_step_result")
         return []
@@ -540,7 +565,7 @@ def respond_to_problem(dispatcher: CollectingDispatcher, tracker: Tracker, inten
         dispatcher.utter_message(response="utter_no_active_problem")
         return [SlotSet(Slot.PENDING, None)]
     # "my account got hacked" reads like a lock: the words name the phishing branch's step for it.
-    branch = book.branch_naming(tracker.latest_message.get("text") or "") or branch
+    branch = twofa_kind_answered(tracker) or book.branch_naming(tracker.latest_message.get("text") or "") or branch
     if in_branch(tracker):
         current = tracker.get_slot(Slot.BRANCH)
         plan = list(tracker.get_slot(Slot.PLAN) or [])
@@ -591,6 +616,10 @@ def respond_to_problem(dispatcher: CollectingDispatcher, tracker: Tracker, inten
                 return present_step(dispatcher, tracker, current, plan, index)
             return step_failed(dispatcher, tracker)
         dispatcher.utter_message(response="utter_switch_branch")
+    elif branch in TWOFA_BRANCHES and says("twofa_only", tracker.latest_message.get("text") or ""):
+        # A bare "2fa": rejected codes and a lost 2FA device have different steps; ask which.
+        dispatcher.utter_message(response="utter_ask_twofa_kind")
+        return [SlotSet(Slot.PENDING, None)]
     return open_branch(dispatcher, tracker, branch)
 
 

@@ -36,6 +36,7 @@ from actions.branches import (
     step_on_screen_said_done,
     step_worked,
     symptom_beside,
+    twofa_kind_answered,
 )
 from loginhelp.contract import READ_IN_CONTEXT_KEY, Pending, RasaSlot, Slot
 
@@ -118,6 +119,8 @@ def _problem_named(tracker: Tracker, text: str) -> Optional[str]:
     if ranking and ranking[0].get("name") == LOGIN_PROBLEM and ranking[0].get("confidence", 0.0) >= MIN_OPENING_CONFIDENCE:
         return symptom_beside(tracker) or LOGIN_PROBLEM
     top = _top_problem(tracker, MIN_OPENING_CONFIDENCE)
+    if top is None and says("twofa_only", text):
+        return "twofa_code_rejected"  # "two factor": a 2FA problem, the branch asks which
     if top is None and says("cannot_log_in", text):
         # "yo cant sign in, it keeps saying <something unclear>": a login problem all the same.
         return symptom_beside(tracker) or LOGIN_PROBLEM
@@ -156,6 +159,9 @@ def reading(tracker: Tracker) -> Optional[str]:
     pending = tracker.get_slot(Slot.PENDING)
     if says("support", text) and pending not in {Pending.TICKET_CONFIRM, Pending.TICKET_DUPLICATE}:
         return "contact_support"
+    kind = twofa_kind_answered(tracker) if pending is None else None
+    if kind is not None:
+        return "twofa_lost_access" if kind == "twofa_lost" else "twofa_code_rejected"
     if pending is None:
         # Nothing asked: a problem it names, a plain wish for help ("i need help": what the
         # assistant can do), else a plain yes or no ("ok I will wait").
@@ -172,8 +178,9 @@ def reading(tracker: Tracker) -> Optional[str]:
         if moving is not None:
             # "i reset it but it still says wrong password" at the reset step: the wrong-password checks.
             return moving
-        if says("will_try", text) and not says("will_wait", text) and step_answer(text) is None:
-            # "i have them somewhere, let me look": a promise to try, to be asked how it went.
+        trying = says("will_try", text) and not says("will_wait", text)
+        if (trying or says("just_did", text)) and step_answer(text) is None and not says("still_failing", text):
+            # "i have them somewhere, let me look", "done, changed it": to be asked how it went.
             return "affirm"
         if step_answer(text) == "problem_solved" and _ranked_among(tracker, "problem_solved", 2):
             # "changed my password, I'm back in": the words say it worked and the

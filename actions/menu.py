@@ -11,6 +11,7 @@ from actions import live_status, playbook
 from actions.answers import says, step_answer
 from actions.branches import (
     answer_to_step,
+    last_response,
     read_by_words,
     resume_question,
     step_affirmed,
@@ -19,7 +20,7 @@ from actions.branches import (
     step_on_screen_said_done,
     step_worked,
 )
-from loginhelp.contract import RESPONSE_KEY, Pending, Slot
+from loginhelp.contract import Pending, Slot
 
 
 class ActionHelpMenu(Action):
@@ -62,14 +63,6 @@ _SAID_OUTAGE = {"utter_outage_likely", "utter_wait_for_fix", "utter_status_incid
                 "utter_status_degraded"}
 # After these, a "no" means there is nothing more: a goodbye.
 _ASKED_WHAT_ELSE = {"utter_anything_else", "utter_ask_how_to_help"}
-
-
-def last_response(tracker: Tracker) -> Optional[str]:
-    """The response the assistant sent last (before the latest message)."""
-    for event in reversed(tracker.events or []):
-        if event.get("event") == "bot":
-            return (event.get("metadata") or {}).get(RESPONSE_KEY)
-    return None
 
 
 def detour_answers_step(tracker: Tracker, intent: str) -> Optional[str]:

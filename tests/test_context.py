@@ -49,6 +49,7 @@ def test_a_problem_the_classifier_half_saw_is_taken():
     ("ticket_duplicate", "nah", "deny"),
     ("ticket_confirm", "what?", None),
     ("ticket_offer", "ok I will wait", "deny"),  # waiting is not a yes to the ticket
+    ("ticket_offer", "how do i do that", "affirm"),  # how to reach support: by the ticket
 ])
 def test_yes_or_no_questions(pending, text, intent):
     assert reading(unsure(text, {"pending": pending})) == intent
@@ -206,3 +207,29 @@ async def test_the_way_of_getting_codes_is_filled_before_the_next_action_renders
     tracker = make_tracker(slots={"twofa_method": "sms"}, text="still no sms")
     assert await action.extract_twofa_method(CollectingDispatcher(), tracker, {}) == {}
     assert await action.extract_twofa_method(CollectingDispatcher(), make_tracker(text="no luck"), {}) == {}
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("two factor", "twofa_code_rejected"),  # only 2FA named: its branch asks which problem
+    ("2fa help pls", "twofa_code_rejected"),
+    ("blah", None),
+])
+def test_only_2fa_named_is_a_2fa_problem(text, intent):
+    assert reading(unsure(text)) == intent
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("rejected", "twofa_code_rejected"),
+    ("lost it", "twofa_lost_access"),
+    ("new phone", "twofa_lost_access"),
+])
+def test_a_short_answer_to_the_2fa_question_picks_the_2fa_branch(text, intent):
+    tracker = unsure(text)
+    tracker.events = [{"event": "bot", "text": "What's going wrong with 2FA?",
+                       "metadata": {"utter_action": "utter_ask_twofa_kind"}}]
+    assert reading(tracker) == intent
+
+
+@pytest.mark.parametrize("text", ["done, changed it", "all done", "ok done"])
+def test_saying_the_step_was_just_done_asks_how_it_went(text):
+    assert reading(unsure(text, STEP)) == "affirm"
