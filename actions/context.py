@@ -194,6 +194,8 @@ def reading(tracker: Tracker) -> Optional[str]:
             top = None  # a request for support says so in words (checked above), not only by a half-guess
         return (top or _problem_of_this_branch(tracker) or answer
                 or ("inform" if setup else None))
+    if pending == Pending.TICKET_REF_NEEDED and any(c.isdigit() for c in text) and len(text.split()) <= 4:
+        return "inform"  # "CX-12345": a reference, if not one of ours (the status action says so)
     if pending == Pending.BROWSER_CHOICE:
         return "inform" if "browser" in setup else None
     if pending in YES_NO_QUESTIONS:

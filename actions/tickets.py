@@ -205,6 +205,9 @@ class ActionTicketStart(Action):
             prefill[Slot.TICKET_DEVICE] = device
         if info.browser_version:
             prefill[Slot.TICKET_BROWSER_VERSION] = info.browser_version
+        if says("wants_person", text):
+            # "can I talk to a human": no one can join this chat (yet); say so before the ticket.
+            dispatcher.utter_message(response="utter_no_live_agent")
         dispatcher.utter_message(response="utter_ticket_intro")
         return (
             [SlotSet(Slot.PENDING, None), SlotSet(Slot.STEPS_TRIED, steps_shown)]
@@ -627,7 +630,12 @@ class ActionTicketStatus(Action):
     ) -> List[EventType]:
         message = tracker.latest_message or {}
         typed = next(tracker.get_latest_entity_values("ticket_ref"), None)
-        if typed is None and tracker.get_slot(Slot.PENDING) == Pending.TICKET_REF_NEEDED:
+        asked = tracker.get_slot(Slot.PENDING) == Pending.TICKET_REF_NEEDED
+        if typed is None and asked and latest_intent(tracker) == "deny":
+            # "i dont have it": where the answer will come from instead.
+            dispatcher.utter_message(response="utter_ticket_ref_missing")
+            return [SlotSet(Slot.PENDING, None)]
+        if typed is None and asked:
             typed = (message.get("text") or "").strip() or None
         if typed is None:
             typed = tracker.get_slot(Slot.TICKET_LAST_REF)  # "my ticket": the one filed here
