@@ -50,6 +50,9 @@ MAX_DECLINE_WORDS = 4
 # An answer to the contact question read as a login problem, of this many words
 # or more, is the customer describing the problem, not a mistyped address.
 MIN_PROBLEM_WORDS = 4
+# Words that only present an address ("my email is ...", "same as above").
+_ABOUT_CONTACT = frozenset({"my", "email", "e", "mail", "is", "it", "its", "s", "address", "phone", "number", "the",
+                            "this", "here", "me", "at", "reach", "contact", "same", "as", "above", "again", "i", "said"})
 MIN_PROBLEM_CONFIDENCE = 0.8
 # "Samsung S23 with the app 3.9.1": the app or browser version given with the device.
 VERSION_IN_TEXT = re.compile(
@@ -324,11 +327,16 @@ class ValidateTicketForm(FormValidationAction):
     def validate_ticket_contact(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        if refuse_secret(value, dispatcher):
+        kinds = secret_kinds(str(value or ""))
+        if kinds and contact_in_message(tracker) is None:
+            refuse_secret(value, dispatcher)
             return {Slot.TICKET_CONTACT: None}
         try:
             contact = normalise_contact(str(contact_in_message(tracker) or value))
         except InvalidContact as invalid:
+            if kinds:
+                refuse_secret(value, dispatcher)
+                return {Slot.TICKET_CONTACT: None}
             text = str(value or "").strip()
             if latest_intent(tracker) in TICKET_WISHES:
                 # "ok yes please make a ticket" once the form has started: it is under way.
@@ -347,6 +355,10 @@ class ValidateTicketForm(FormValidationAction):
                 dispatcher.utter_message(response="utter_ticket_contact_way_out")
             return {Slot.TICKET_CONTACT: None, Slot.TICKET_CONTACT_ATTEMPTS: float(attempts)}
         chosen = contact.email or contact.phone
+        if kinds:
+            # "my email is a@b.c and password ...": the address kept, the secret left out.
+            dispatcher.utter_message(response="utter_ticket_secret_left_out", contact=chosen)
+            warn_about(dispatcher, kinds)
         events = {
             Slot.TICKET_CONTACT: chosen,
             Slot.EMAIL: contact.email or tracker.get_slot(Slot.EMAIL),
@@ -372,6 +384,12 @@ class ValidateTicketForm(FormValidationAction):
 
     @answered
     def validate_ticket_description(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        contact = contact_in_message(tracker)
+        rest = re.findall(r"[a-z]+", str(value or "").lower().replace(str(contact).lower(), " ")) if contact else []
+        if contact and not [word for word in rest if word not in _ABOUT_CONTACT]:
+            # The address again ("ines.m@example.pt"): not what happens at the login.
+            dispatcher.utter_message(response="utter_ticket_description_not_contact")
+            return {Slot.TICKET_DESCRIPTION: None}
         return self._free_text(Slot.TICKET_DESCRIPTION, value, dispatcher)
 
     @answered

@@ -179,6 +179,26 @@ def test_secrets_are_refused_in_every_field(method, value):
     assert said[1].startswith("utter_secret_")
 
 
+def test_a_contact_with_a_secret_keeps_the_contact_and_warns():
+    email = [{"entity": "email", "value": "ana.r@gmail.com"}]
+    result, said, _ = validate("validate_ticket_contact", "my email is ana.r@gmail.com and password Ana12345!",
+                               text="my email is ana.r@gmail.com and password Ana12345!", entities=email)
+    assert result["ticket_contact"] == "ana.r@gmail.com"
+    assert said == ["utter_ticket_secret_left_out", "utter_secret_password"]
+
+
+@pytest.mark.parametrize("value, kept", [
+    ("ines.m@example.pt", False),
+    ("my email is ines.m@example.pt", False),
+    ("ines.m@example.pt account locked", True),
+])
+def test_the_contact_alone_is_no_description(value, kept):
+    email = [{"entity": "email", "value": "ines.m@example.pt"}]
+    result, said, _ = validate("validate_ticket_description", value, text=value, entities=email)
+    assert (result["ticket_description"] == value) is kept
+    assert said == ([] if kept else ["utter_ticket_description_not_contact"])
+
+
 def test_steps_tried_merge_noted_and_typed():
     noted = {"steps_tried": ["Updated the app"]}
     assert validate("validate_ticket_steps_tried", "none", slots=noted)[0] == {"ticket_steps_tried": ["Updated the app"]}
