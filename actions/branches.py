@@ -677,6 +677,8 @@ def step_has_new_version(tracker: Tracker) -> bool:
     step = step_on_screen(tracker)
     if step is None or not setup_entities(tracker):
         return False
+    if step.names_other_browser and "browser" in setup_entities(tracker):
+        return False  # "firefox" at "try another browser": the one tried
     book = playbook.load()
     before = book.response_for(
         step,

@@ -60,6 +60,9 @@ class Step:
     # The step's advice may be to wait (an outage, a lock): "ok, I'll wait" closes the case
     # politely with this response.
     waits: Optional[str] = None
+    # A browser named at this step is the other one it asks to try, not the customer's own:
+    # the step is not explained again for it.
+    names_other_browser: bool = False
     # The ways of getting 2FA codes the step fits (empty: every way).
     methods: FrozenSet[str] = frozenset()
     # Said when the customer's words make the step pointless; the case then closes.
@@ -231,6 +234,7 @@ def parse(raw: dict) -> Playbook:
             check_clock=bool(s.get("check_clock", False)),
             checks_status=bool(s.get("checks_status", False)),
             hands_over=bool(s.get("hands_over", False)),
+            names_other_browser=bool(s.get("names_other_browser", False)),
             waits=s.get("waits"),
             methods=frozenset(_tuple(s.get("methods"))),
             if_not_needed=s.get("if_not_needed"),

@@ -63,7 +63,7 @@ async def test_browser_branch_walks_cache_other_browser_extensions_then_ticket()
     transcript, slots = await walk("browser_issue", slots={"browser": "chrome"})
     assert transcript == [
         ["utter_step_clear_cache_chrome", "utter_did_that_help"],
-        ["utter_step_other_browser", "utter_did_that_help"],
+        ["utter_step_other_browser_chrome", "utter_did_that_help"],
         ["utter_step_extensions", "utter_did_that_help"],
         ["utter_offer_ticket"],
     ]
@@ -276,7 +276,7 @@ async def test_a_step_already_done_is_skipped_at_the_start():
     tracker = make_tracker(slots={"browser": "chrome"}, intent="browser_issue",
                            text="I already cleared the cache in Chrome, the login button still does nothing")
     said, state, _ = await run(ActionStartBranch(), tracker)
-    assert said == ["utter_skip_tried", "utter_step_other_browser", "utter_did_that_help"]
+    assert said == ["utter_skip_tried", "utter_step_other_browser_chrome", "utter_did_that_help"]
     assert state["step"] == 1.0 and state["steps_tried"] == ["Cleared the browser's cache and cookies"]
 
 
