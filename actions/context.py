@@ -197,7 +197,7 @@ def reading(tracker: Tracker) -> Optional[str]:
     if pending == Pending.TICKET_REF_NEEDED and any(c.isdigit() for c in text) and len(text.split()) <= 4:
         return "inform"  # "CX-12345": a reference, if not one of ours (the status action says so)
     if pending == Pending.BROWSER_CHOICE:
-        return "inform" if "browser" in setup else None
+        return "inform" if "browser" in setup or says("unsure", text) else None
     if pending in YES_NO_QUESTIONS:
         # A clear yes or no answers the question; "I can sign in again now" ends it;
         # a detour the classifier half-saw gets its short answer and the question again.
@@ -272,6 +272,10 @@ class ActionReadInContext(Action):
             else:
                 dispatcher.utter_message(response="utter_default")
             return [UserUtteranceReverted()]
+        asked_browser = tracker.get_slot(Slot.PENDING) == Pending.BROWSER_CHOICE
+        if intent == "inform" and asked_browser and "browser" not in setup_entities(tracker):
+            # "idk" to "which browser?": the steps worded for any browser.
+            return hand_back(tracker, domain, intent) + [SlotSet(Slot.BROWSER, playbook.OTHER_BROWSER)]
         return hand_back(tracker, domain, intent)
 
 

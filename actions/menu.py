@@ -24,7 +24,8 @@ from loginhelp.contract import Pending, Slot
 
 
 class ActionHelpMenu(Action):
-    """Core fallback: show what the assistant can do instead of guessing a branch.
+    """Core fallback: show what the assistant can do instead of guessing a branch;
+    while the browser is asked for ("ok sure"), ask for it again instead.
 
     The unclear message is reverted so it does not steer later predictions.
     """
@@ -35,7 +36,8 @@ class ActionHelpMenu(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
-        dispatcher.utter_message(response="utter_default")
+        asking_browser = tracker.get_slot(Slot.PENDING) == Pending.BROWSER_CHOICE
+        dispatcher.utter_message(response="utter_browser_needed" if asking_browser else "utter_default")
         return [UserUtteranceReverted()]
 
 
