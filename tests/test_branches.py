@@ -185,7 +185,7 @@ async def test_triage_without_a_message_checks_basics_first():
     slots = {"triage_symptom": "none", "platform": "ios", "uses_2fa": True}
     said, state, _ = await run(ActionRouteTriage(), make_tracker(slots=slots))
     assert state["branch"] == "general"
-    assert state["plan"] == ["check_connection", "caps_lock", "check_url", "force_close",
+    assert state["plan"] == ["check_connection", "caps_lock", "force_close",  # no address bar in the app
                              "update_app", "twofa_time_sync", "status_page"]
     assert said == ["utter_step_check_connection", "utter_did_that_help"]
     assert state["triage_symptom"] is None

@@ -106,9 +106,10 @@ def test_triage_routes(book, symptom, platform, expected):
 
 def test_general_plan_checks_basics_first_then_platform_then_2fa(book):
     plan = book.general_plan("android", uses_2fa=True)
-    assert plan[:3] == ["check_connection", "caps_lock", "check_url"]
+    assert plan[:2] == ["check_connection", "caps_lock"] and "check_url" not in plan  # no address bar in the app
     assert plan.index("force_close") < plan.index("twofa_time_sync") < plan.index("status_page")
     web = book.general_plan("web", uses_2fa=False)
+    assert web[:3] == ["check_connection", "caps_lock", "check_url"]
     assert "clear_cache" in web and "twofa_time_sync" not in web and "force_close" not in web
 
 
