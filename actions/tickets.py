@@ -563,6 +563,15 @@ class ActionTicketChange(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
+        editing = {Pending.TICKET_CONFIRM, Pending.TICKET_CHANGE_FIELD, Pending.TICKET_EDITING}
+        if tracker.get_slot(Slot.PENDING) not in editing and not form_was_active(tracker, "ticket_form"):
+            # "change the email to ..." with no ticket on screen: say what can be done instead.
+            sent = tracker.get_slot(Slot.TICKET_LAST_REF)
+            if sent:
+                dispatcher.utter_message(response="utter_ticket_already_sent", reference=sent)
+            else:
+                dispatcher.utter_message(response="utter_no_ticket_to_change")
+            return [SlotSet(Slot.TICKET_FIELD, None), SlotSet(Slot.PENDING, None)]
         fields = ticket_fields()
         field = tracker.get_slot(Slot.TICKET_FIELD)
         if field not in fields:

@@ -353,18 +353,27 @@ async def test_cancel_stores_nothing(service):
      ("fix the browser version", "ticket_browser_version")],
 )
 async def test_change_clears_the_named_field(text, field):
-    said, state, _ = await run(ActionTicketChange(), make_tracker(slots=FILLED, intent="ticket_change", text=text))
+    slots = {**FILLED, "pending": "ticket_confirm"}  # the summary on screen
+    said, state, _ = await run(ActionTicketChange(), make_tracker(slots=slots, intent="ticket_change", text=text))
     assert said == [] and state[field] is None and state["pending"] == "ticket_editing"
 
 
+async def test_a_change_with_no_ticket_under_way_says_so():
+    said, state, _ = await run(ActionTicketChange(), make_tracker(intent="ticket_change", text="change the email"))
+    assert said == ["utter_no_ticket_to_change"] and state["pending"] is None
+    said, _, dispatcher = await run(ActionTicketChange(), make_tracker(
+        slots={"ticket_last_ref": "LH-7KQ2MX"}, intent="ticket_change", text="change the email"))
+    assert said == ["utter_ticket_already_sent"] and dispatcher.messages[0]["reference"] == "LH-7KQ2MX"
+
+
 async def test_change_without_a_field_asks_which():
-    said, state, dispatcher = await run(ActionTicketChange(), make_tracker(slots=FILLED, intent="ticket_change",
-                                                                          text="change something"))
+    said, state, dispatcher = await run(ActionTicketChange(), make_tracker(
+        slots={**FILLED, "pending": "ticket_confirm"}, intent="ticket_change", text="change something"))
     assert said == ["utter_ask_ticket_field"] and state["pending"] == "ticket_change_field"
     payloads = [b["payload"] for b in dispatcher.messages[0]["buttons"]]
     assert '/ticket_change{"ticket_field": "ticket_device"}' in payloads and "/cancel" in payloads
     said, state, _ = await run(ActionTicketChange(), make_tracker(
-        slots={**FILLED, "ticket_field": "ticket_device"}, intent="ticket_change"))
+        slots={**FILLED, "ticket_field": "ticket_device", "pending": "ticket_change_field"}, intent="ticket_change"))
     assert state["ticket_device"] is None and state["pending"] == "ticket_editing"
 
 
