@@ -53,6 +53,8 @@ MIN_PROBLEM_WORDS = 4
 # Words that only present an address ("my email is ...", "same as above").
 _ABOUT_CONTACT = frozenset({"my", "email", "e", "mail", "is", "it", "its", "s", "address", "phone", "number", "the",
                             "this", "here", "me", "at", "reach", "contact", "same", "as", "above", "again", "i", "said"})
+# Words that only present a device ("i use my phone, a pixel 8").
+_ABOUT_DEVICE = frozenset({"my", "a", "an", "the", "on", "its", "it", "s", "phone", "i", "use", "using", "have"})
 MIN_PROBLEM_CONFIDENCE = 0.8
 # "Samsung S23 with the app 3.9.1": the app or browser version given with the device.
 VERSION_IN_TEXT = re.compile(
@@ -254,6 +256,18 @@ def contact_in_message(tracker: Tracker) -> Optional[str]:
     )
 
 
+def only_a_device(tracker: Tracker, text: str) -> Optional[str]:
+    """The device named by the latest message when that is all it says ("pixel 8")."""
+    device = next(tracker.get_latest_entity_values("device"), None)
+    if not device:
+        return None
+    for entity in (tracker.latest_message or {}).get("entities") or []:
+        if entity.get("entity") == "device" and entity.get("start") is not None:
+            text = text[:entity["start"]] + " " + text[entity["end"]:]
+    rest = [word for word in re.findall(r"[a-z]+", text.lower()) if word not in _ABOUT_DEVICE]
+    return str(device) if not rest else None
+
+
 def other_contacts(tracker: Tracker, chosen: Optional[str]) -> List[str]:
     """The emails and phone numbers of the latest message other than the one chosen as the contact."""
     found = list(tracker.get_latest_entity_values("email")) + list(tracker.get_latest_entity_values("phone"))
@@ -405,6 +419,11 @@ class ValidateTicketForm(FormValidationAction):
         noted = list(tracker.get_slot(Slot.STEPS_TRIED) or [])
         if value == NONE or declined(tracker):
             return {Slot.TICKET_STEPS_TRIED: noted or [NOTHING_TRIED]}
+        device = only_a_device(tracker, str(value))
+        if device and not tracker.get_slot(Slot.TICKET_DEVICE):
+            # "pixel 8": the next question answered early, not a step tried.
+            dispatcher.utter_message(response="utter_ticket_device_noted", device=device)
+            return {Slot.TICKET_STEPS_TRIED: None, Slot.TICKET_DEVICE: device}
         extra = self._free_text(Slot.TICKET_STEPS_TRIED, value, dispatcher)[Slot.TICKET_STEPS_TRIED]
         return {Slot.TICKET_STEPS_TRIED: None if extra is None else noted + [extra]}
 
@@ -412,8 +431,13 @@ class ValidateTicketForm(FormValidationAction):
     def validate_ticket_device(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
         if value == NONE or not_known(tracker):
             return {Slot.TICKET_DEVICE: NOT_GIVEN}
-        result = self._free_text(Slot.TICKET_DEVICE, value, dispatcher)
         version = VERSION_IN_TEXT.search(str(value))
+        named = {e.get("entity") for e in (tracker.latest_message or {}).get("entities") or []}
+        if version and not named & {"device", "platform"} and version.group().strip() == str(value).strip():
+            # "app 4.1" is the version, asked next: noted, and the device asked again.
+            dispatcher.utter_message(response="utter_ticket_version_noted")
+            return {Slot.TICKET_DEVICE: None, Slot.TICKET_BROWSER_VERSION: version.group().strip()}
+        result = self._free_text(Slot.TICKET_DEVICE, value, dispatcher)
         if result[Slot.TICKET_DEVICE] and version and not tracker.get_slot(Slot.TICKET_BROWSER_VERSION):
             result[Slot.TICKET_BROWSER_VERSION] = version.group().strip()
         return result
