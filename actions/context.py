@@ -267,7 +267,11 @@ class ActionReadInContext(Action):
                 dispatcher.utter_message(response="utter_triage_rephrase")
                 dispatcher.utter_message(response=f"utter_ask_{asked}")
             elif resume:
-                dispatcher.utter_message(response="utter_rephrase_brief")
+                text = (tracker.latest_message or {}).get("text") or ""
+                at_offer = tracker.get_slot(Slot.PENDING) == Pending.TICKET_OFFER
+                still = at_offer and (step_answer(text) == "still_broken" or says("still_failing", text))
+                # "resubmitted 3 times, still rejected" at the offer: understood, not "didn't get that".
+                dispatcher.utter_message(response="utter_still_stuck_so_support" if still else "utter_rephrase_brief")
                 dispatcher.utter_message(response=resume)
             else:
                 dispatcher.utter_message(response="utter_default")
