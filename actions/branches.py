@@ -146,11 +146,12 @@ def twofa_kind_answered(tracker: Tracker) -> Optional[str]:
     """The 2FA branch a short answer to "What's going wrong with 2FA?" picks ("rejected",
     "lost it"): however the classifier read it, the question was about 2FA."""
     text = (tracker.latest_message or {}).get("text") or ""
-    if last_response(tracker) != "utter_ask_twofa_kind" or len(text.split()) > SHORT_ANSWER_WORDS:
+    if last_response(tracker) not in TWOFA_KIND_QUESTIONS or len(text.split()) > SHORT_ANSWER_WORDS:
         return None
     return "twofa_lost" if says("lost_access", text) else "twofa_code"
 
 
+TWOFA_KIND_QUESTIONS = frozenset({"utter_ask_twofa_kind", "utter_ask_if_2fa_problem"})
 # An answer to a question the assistant just asked is at most this long.
 SHORT_ANSWER_WORDS = 4
 
@@ -616,6 +617,11 @@ def respond_to_problem(dispatcher: CollectingDispatcher, tracker: Tracker, inten
                 return present_step(dispatcher, tracker, current, plan, index)
             return step_failed(dispatcher, tracker)
         dispatcher.utter_message(response="utter_switch_branch")
+    elif branch in TWOFA_BRANCHES and says("asks_what_2fa", tracker.latest_message.get("text") or ""):
+        # "whats 2fa": what it is, then which 2FA problem, if it is one.
+        dispatcher.utter_message(response="utter_what_is_2fa")
+        dispatcher.utter_message(response="utter_ask_if_2fa_problem")
+        return [SlotSet(Slot.PENDING, None)]
     elif branch in TWOFA_BRANCHES and says("twofa_only", tracker.latest_message.get("text") or ""):
         # A bare "2fa": rejected codes and a lost 2FA device have different steps; ask which.
         dispatcher.utter_message(response="utter_ask_twofa_kind")
