@@ -328,6 +328,9 @@ def step_affirmed(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Ev
     step = step_on_screen(tracker)
     if step is not None and step.if_works and step_answer(text) == "problem_solved":
         return step_worked(dispatcher, tracker)  # "incognito works": said done, and it worked
+    if says("just_did", text) and step_answer(text) is None and not says("still_failing", text):
+        dispatcher.utter_message(response="utter_ask_step_result")  # "ok i reset it": done now, but did it help?
+        return []
     if step_on_screen_said_done(tracker) or says("still_failing", text):
         return step_failed(dispatcher, tracker)
     if says("support", text):
@@ -336,8 +339,7 @@ def step_affirmed(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Ev
     if says("request", text) and step_answer(text) != "problem_solved":
         return step_failed(dispatcher, tracker)
     plan = list(tracker.get_slot(Slot.PLAN) or [])
-    if (says("did_it", text) or (says("just_did", text) and step_answer(text) is None)
-            or (playbook.load().steps_said_done(text, plan) and step_answer(text) is None)):
+    if says("did_it", text) or (playbook.load().steps_said_done(text, plan) and step_answer(text) is None):
         # "yes cleared", or "yes caps is off" about an earlier step: done, but did it help?
         dispatcher.utter_message(response="utter_ask_step_result")
         return []

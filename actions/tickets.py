@@ -184,9 +184,13 @@ class ActionTicketStart(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
         text = (tracker.latest_message or {}).get("text") or ""
-        if tracker.get_slot(Slot.PENDING) == Pending.TICKET_OFFER and says("will_wait", text):
+        at_offer = tracker.get_slot(Slot.PENDING) == Pending.TICKET_OFFER
+        if at_offer and says("will_wait", text):
             # "ok, I'll wait" can read as a yes to the ticket offer: it declines it.
             return hand_back(tracker, domain, "deny")
+        if at_offer and step_answer(text) == "problem_solved" and not says("support", text):
+            # "yes works now thx": no ticket needed, the case is closed (by the rule for "it works").
+            return hand_back(tracker, domain, "problem_solved") + [SlotSet(Slot.PENDING, None)]
         if suspicious_address_shown(tracker):
             # "someone on telegram @coinex_help wants to help me": a possible scam first.
             return hand_back(tracker, domain, "phishing_check")
