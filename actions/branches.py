@@ -619,13 +619,22 @@ def respond_to_problem(dispatcher: CollectingDispatcher, tracker: Tracker, inten
                 return present_step(dispatcher, tracker, current, plan, index)
             return step_failed(dispatcher, tracker)
         dispatcher.utter_message(response="utter_switch_branch")
-    elif branch in TWOFA_BRANCHES and says("asks_what_2fa", tracker.latest_message.get("text") or ""):
-        # "whats 2fa": what it is, then which 2FA problem, if it is one.
+        return open_branch(dispatcher, tracker, branch)
+    return open_first_branch(dispatcher, tracker, branch)
+
+
+def open_first_branch(dispatcher: CollectingDispatcher, tracker: Tracker, branch: str) -> List[EventType]:
+    """Open ``branch`` for the problem a conversation starts with. The platform the
+    message names decides between the app's steps and the website's ("can't log in on
+    the website, it just spins"); "whats 2fa" and a bare "2fa" ask which 2FA problem."""
+    text = tracker.latest_message.get("text") or ""
+    branch = playbook.load().for_platform(branch, next(tracker.get_latest_entity_values("platform"), None))
+    if branch in TWOFA_BRANCHES and says("asks_what_2fa", text):
         dispatcher.utter_message(response="utter_what_is_2fa")
         dispatcher.utter_message(response="utter_ask_if_2fa_problem")
         return [SlotSet(Slot.PENDING, None)]
-    elif branch in TWOFA_BRANCHES and says("twofa_only", tracker.latest_message.get("text") or ""):
-        # A bare "2fa": rejected codes and a lost 2FA device have different steps; ask which.
+    if branch in TWOFA_BRANCHES and says("twofa_only", text):
+        # Rejected codes and a lost 2FA device have different steps.
         dispatcher.utter_message(response="utter_ask_twofa_kind")
         return [SlotSet(Slot.PENDING, None)]
     return open_branch(dispatcher, tracker, branch)

@@ -119,6 +119,8 @@ def _problem_named(tracker: Tracker, text: str) -> Optional[str]:
     if ranking and ranking[0].get("name") == LOGIN_PROBLEM and ranking[0].get("confidence", 0.0) >= MIN_OPENING_CONFIDENCE:
         return symptom_beside(tracker) or LOGIN_PROBLEM
     top = _top_problem(tracker, MIN_OPENING_CONFIDENCE)
+    if top is None and says("asks_if_real", text):
+        return "bot_challenge"  # "hi is this the real coinex support?"
     if top is None and says("twofa_only", text):
         return "twofa_code_rejected"  # "two factor": a 2FA problem, the branch asks which
     if top is None and says("cannot_log_in", text):

@@ -181,11 +181,15 @@ class Playbook:
 
     def branch_for_triage(self, symptom: Optional[str], platform: Optional[str]) -> str:
         """The branch a triage answer leads to; the platform wins over a mismatched symptom."""
-        branch = self.symptom_branch.get(symptom or "", GENERAL_BRANCH)
+        return self.for_platform(self.symptom_branch.get(symptom or "", GENERAL_BRANCH), platform)
+
+    def for_platform(self, branch: str, platform: Optional[str]) -> str:
+        """``branch`` as the platform the customer names decides: the app's steps are no
+        help on the website ("can't log in on the website, it just spins"), and back."""
         if platform in self.phone_platforms:
-            branch = self.on_phone.get(branch, branch)
-        elif platform == "web":
-            branch = self.on_web.get(branch, branch)
+            return self.on_phone.get(branch, branch)
+        if platform == WEB:
+            return self.on_web.get(branch, branch)
         return branch
 
     def general_plan(self, platform: Optional[str], uses_2fa: Optional[bool]) -> List[str]:
