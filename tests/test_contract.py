@@ -235,7 +235,8 @@ async def _payloads_sent_by_actions() -> List[str]:
 
     dispatcher = CollectingDispatcher()
     # No field named: the action lists every field as a button.
-    await ActionTicketChange().run(dispatcher, make_tracker(intent="ticket_change", text="change it"), {})
+    tracker = make_tracker(slots={"pending": "ticket_confirm"}, intent="ticket_change", text="change it")
+    await ActionTicketChange().run(dispatcher, tracker, {})
     return [b["payload"] for m in dispatcher.messages for b in m.get("buttons") or []]
 
 
