@@ -321,9 +321,10 @@ def step_on_screen(tracker: Tracker) -> Optional[playbook.Step]:
 def step_affirmed(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
     """A yes to "Did that help?". It helped, unless it confirms the step was already
     done ("yes, from Google Play") or goes on to say it still fails ("yes i switched
-    network, same"); a yes that asks for a ticket gets the ticket offer; a yes that asks for more ("yes please")
-    is not "I'm in": the next step comes; a bare "ok" only acknowledges the step and
-    "yes cleared" only says it was done, so the assistant asks whether it worked."""
+    network, same"); a yes that asks for a ticket gets the ticket offer; a yes that asks
+    for more ("yes please") is not "I'm in": the next step comes; a bare "ok" only
+    acknowledges the step, and "yes cleared" or "ok i reset it" only says it was done,
+    so the assistant asks whether it worked."""
     text = (tracker.latest_message or {}).get("text") or ""
     step = step_on_screen(tracker)
     if step is not None and step.if_works and step_answer(text) == "problem_solved":
@@ -443,7 +444,7 @@ def asks_about_step(tracker: Tracker) -> bool:
     text = ((tracker.latest_message or {}).get("text") or "").lower()
     step = step_on_screen(tracker)
     if step is None or not says("asks_about_step", text):
-        return False  # a question at a step that hands over to support is about support
+        return False
     if step_on_screen_said_done(tracker) or step_answer(text) is not None:
         return False  # "what backup codes?? never had any" answers the step
     words = step.title.lower() + " " + step_text(step.response)

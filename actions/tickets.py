@@ -50,12 +50,12 @@ MAX_DECLINE_WORDS = 4
 # An answer to the contact question read as a login problem, of this many words
 # or more, is the customer describing the problem, not a mistyped address.
 MIN_PROBLEM_WORDS = 4
+MIN_PROBLEM_CONFIDENCE = 0.8
 # Words that only present an address ("my email is ...", "same as above").
 _ABOUT_CONTACT = frozenset({"my", "email", "e", "mail", "is", "it", "its", "s", "address", "phone", "number", "the",
                             "this", "here", "me", "at", "reach", "contact", "same", "as", "above", "again", "i", "said"})
 # Words that only present a device ("i use my phone, a pixel 8").
 _ABOUT_DEVICE = frozenset({"my", "a", "an", "the", "on", "its", "it", "s", "phone", "i", "use", "using", "have"})
-MIN_PROBLEM_CONFIDENCE = 0.8
 # "Samsung S23 with the app 3.9.1": the app or browser version given with the device.
 VERSION_IN_TEXT = re.compile(
     r"\b(?:coinex\s+)?(?:app|chrome|firefox|safari|edge|brave|opera)\b\D{0,12}\d+(?:\.\d+)+", re.IGNORECASE
@@ -346,11 +346,12 @@ class ValidateTicketForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
         kinds = secret_kinds(str(value or ""))
-        if kinds and contact_in_message(tracker) is None:
+        found = contact_in_message(tracker)
+        if kinds and found is None:
             refuse_secret(value, dispatcher)
             return {Slot.TICKET_CONTACT: None}
         try:
-            contact = normalise_contact(str(contact_in_message(tracker) or value))
+            contact = normalise_contact(str(found or value))
         except InvalidContact as invalid:
             if kinds:
                 refuse_secret(value, dispatcher)
