@@ -142,6 +142,8 @@ def reading(tracker: Tracker) -> Optional[str]:
     if tracker.active_loop_name == "triage_form":
         asked = tracker.get_slot(RasaSlot.REQUESTED_SLOT)
         if asked == Slot.TRIAGE_SYMPTOM:
+            if playbook.load().only_platform_named(text):
+                return "inform"  # "its the app not the website": where, not what (validate_triage_symptom)
             # "i dont know, no idea what is wrong": unsure, whatever problem the classifier half-sees in it.
             top = _top_problem(tracker)
             unsure = says("unsure", text) or yes_no(text) == "deny"

@@ -13,6 +13,8 @@ from typing import Dict, FrozenSet, List, Optional, Pattern, Tuple
 
 import yaml
 
+from loginhelp.negation import denied_at
+
 PLAYBOOK_FILE = Path(__file__).with_name("playbook.yml")
 GENERAL_BRANCH = "general"
 # The platform of a customer on the website (any browser, phone or computer).
@@ -128,6 +130,7 @@ class Playbook:
     joins: Dict[str, Tuple[str, ...]] = field(default_factory=dict)
     opens_at: Tuple[str, ...] = ()
     platform_words: Dict[str, Tuple[Pattern, ...]] = field(default_factory=dict, compare=False)
+    platform_fillers: Tuple[Pattern, ...] = field(default=(), compare=False)
     twofa_methods: Dict[str, Tuple[Pattern, ...]] = field(default_factory=dict, compare=False)
 
     def twofa_method_named(self, text: str) -> Optional[str]:
@@ -144,9 +147,22 @@ class Playbook:
         return tuple(p for p in self.phone_platforms if p != UNKNOWN_PHONE)
 
     def platform_named(self, text: str) -> Optional[str]:
-        """The one platform an answer to "website or app?" names ("in the app": a phone)."""
-        named = [p for p, patterns in self.platform_words.items() if any(r.search(text) for r in patterns)]
+        """The one platform an answer to "website or app?" names ("in the app": a phone),
+        leaving out one named only to be denied ("the app, not the website")."""
+        named = [p for p, patterns in self.platform_words.items()
+                 if any(not denied_at(text, m.start()) for r in patterns for m in r.finditer(text))]
         return named[0] if len(named) == 1 else None
+
+    def only_platform_named(self, text: str) -> Optional[str]:
+        """The platform ``text`` names when it says nothing else ("wait no, it's the app
+        not the website"): an answer about where, not about what went wrong."""
+        platform = self.platform_named(text)
+        if platform is None:
+            return None
+        rest = text.lower()
+        for pattern in [p for patterns in self.platform_words.values() for p in patterns] + list(self.platform_fillers):
+            rest = pattern.sub(" ", rest)
+        return None if re.search(r"\w", rest) else platform
 
     def plan_for_branch(self, branch: str) -> List[str]:
         return list(self.branches[branch])
@@ -265,6 +281,7 @@ def parse(raw: dict) -> Playbook:
         browsers=_tuple(raw["browsers"]),
         phone_platforms=_tuple(raw["phone_platforms"]),
         platform_words={p: _patterns(w) for p, w in (raw.get("platform_words") or {}).items()},
+        platform_fillers=_patterns(raw.get("platform_fillers")),
         twofa_methods={m: _patterns(p) for m, p in (raw.get("twofa_methods") or {}).items()},
     )
     problems = [

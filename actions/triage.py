@@ -79,6 +79,22 @@ class ValidateTriageForm(FormValidationAction):
             slots.append(Slot.USES_2FA)
         return slots
 
+    def validate_triage_symptom(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """Only a platform where a symptom was asked ("wait no, it's the app not the website")
+        is noted, and the customer told so, before the question is asked again."""
+        text = (tracker.latest_message or {}).get("text") or ""
+        book = playbook.load()
+        named = book.only_platform_named(text) if slot_value == "none" else None
+        if named is None:
+            return {Slot.TRIAGE_SYMPTOM: slot_value}
+        dispatcher.utter_message(response="utter_noted_web" if named == WEB else "utter_noted_app")
+        said = tracker.get_slot(Slot.PLATFORM)
+        if named == playbook.UNKNOWN_PHONE and said in book.phone_platforms:
+            named = said  # "the app" says no more than the Android or iPhone already known
+        return {Slot.TRIAGE_SYMPTOM: None, Slot.PLATFORM: named}
+
     async def extract_platform(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:

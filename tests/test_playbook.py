@@ -177,6 +177,8 @@ def test_a_step_that_says_when_it_is_not_needed_must_say_what_to_answer():
     ("in the app", "phone"), ("the mobile app", "phone"), ("on my phone", "phone"), ("en el movil", "phone"),
     ("desde el celular", "phone"), ("website", "web"), ("on my laptop", "web"), ("en la página web", "web"),
     ("the web app", None), ("nothing", None), ("dunno", None),
+    ("wait no, its the app not the website", "phone"), ("actually the website, not the app", "web"),
+    ("i use the app instead of the site", "phone"), ("cant log in on the website", "web"),
 ])
 def test_the_platform_is_read_from_the_words_of_an_answer(book, text, platform):
     assert book.platform_named(text) == platform
