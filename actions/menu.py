@@ -45,7 +45,7 @@ class ActionHelpMenu(Action):
 _BRIEF = {
     "out_of_scope": "utter_out_of_scope_brief",
     "bot_challenge": "utter_iamabot",
-    "thanks": "utter_youre_welcome",
+    "thanks": "utter_youre_welcome_brief",
     "capabilities": "utter_capabilities_brief",
     "greet": None,
     "support_wait_time": "utter_support_response_time",
@@ -116,6 +116,10 @@ class ActionDetour(Action):
                 return step_affirmed(dispatcher, tracker)
         if intent == "goodbye":
             dispatcher.utter_message(response="utter_goodbye")
+            return []
+        if intent == "thanks" and pending == Pending.STEP_FEEDBACK:
+            # "ok thx will try": not yet a word on how it went, so no "did that help?" yet.
+            dispatcher.utter_message(response="utter_welcome_try_step")
             return []
         if intent == "support_wait_time" and last_response(tracker) in _SAID_OUTAGE:
             # "how long will it take" after the word on an outage: the outage, not support's queue.

@@ -25,7 +25,7 @@ async def test_outside_a_question_the_full_answer(intent, full):
 @pytest.mark.parametrize("intent, pending, expected", [
     ("out_of_scope", "step_feedback", ["utter_out_of_scope_brief", "utter_resume_step"]),
     ("bot_challenge", "ticket_offer", ["utter_iamabot", "utter_resume_ticket_offer"]),
-    ("thanks", "ticket_confirm", ["utter_youre_welcome", "utter_resume_ticket_confirm"]),
+    ("thanks", "ticket_confirm", ["utter_youre_welcome_brief", "utter_resume_ticket_confirm"]),
     ("capabilities", "browser_choice", ["utter_capabilities_brief", "utter_ask_browser"]),
     ("greet", "step_feedback", ["utter_resume_step"]),
 ])
@@ -69,8 +69,8 @@ async def test_thanks_saying_the_step_failed_gives_the_next_step():
 
 
 @pytest.mark.parametrize("intent, text, expected", [
-    ("thanks", "thank you", ["utter_youre_welcome", "utter_resume_step"]),
-    ("thanks", "ok thanks", ["utter_youre_welcome", "utter_resume_step"]),  # may only acknowledge the step
+    ("thanks", "thank you", ["utter_welcome_try_step"]),
+    ("thanks", "ok thanks", ["utter_welcome_try_step"]),  # may only acknowledge the step
     ("bot_challenge", "are you a bot? is this not working?", ["utter_iamabot", "utter_resume_step"]),
     ("goodbye", "no thanks, bye", ["utter_goodbye"]),
 ])
