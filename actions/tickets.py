@@ -60,6 +60,14 @@ _ABOUT_DEVICE = frozenset({"my", "a", "an", "the", "on", "its", "it", "s", "phon
 VERSION_IN_TEXT = re.compile(
     r"\b(?:coinex\s+)?(?:app|chrome|firefox|safari|edge|brave|opera)\b\D{0,12}\d+(?:\.\d+)+", re.IGNORECASE
 )
+# An error the customer quotes in their description: in quotes after "says"/"shows"
+# ('it says "Incorrect account or password"') or an error code ("error 1003").
+_QUOTED_ERROR = re.compile(
+    r"\b(?:says?|said|shows?|showed|showing|displays?|message|error|reads?)\b\W{0,3}"
+    r"(?:[\"“”«]([^\"“”«»]{2,120})[\"“”»]|(?<!\w)'([^']{2,120})'(?!\w))",
+    re.IGNORECASE,
+)
+_ERROR_CODE = re.compile(r"\berror\s*(?:code\s*)?[:#]?\s*[a-z]{0,4}-?\d{2,6}\b|\b\d{3,6}\s+error\b", re.IGNORECASE)
 STATUS_TEXT = {
     "open": "open and waiting for a support agent",
     "in_progress": "being worked on by a support agent",
@@ -98,6 +106,18 @@ def _cleared_ticket() -> List[EventType]:
 
 
 DESCRIPTION_MESSAGES = 2
+
+
+def error_quoted(text: Optional[str]) -> Optional[str]:
+    """The error message ``text`` quotes word for word, or its error code; None for
+    a paraphrase ("it says wrong password"), which support would ask about again."""
+    if not text:
+        return None
+    quoted = _QUOTED_ERROR.search(text)
+    if quoted:
+        return (quoted.group(1) or quoted.group(2)).strip()
+    code = _ERROR_CODE.search(text)
+    return code.group(0) if code else None
 
 
 def problem_intents() -> set[str]:
@@ -207,6 +227,9 @@ class ActionTicketStart(Action):
         description = opening_message(tracker)
         if description:
             prefill[Slot.TICKET_DESCRIPTION] = description
+        error = error_quoted(description)
+        if error:
+            prefill[Slot.TICKET_ERROR_MESSAGE] = error
         steps_shown = _steps_shown(tracker)
         info = client_info(tracker)
         device = tracker.get_slot(Slot.DEVICE) or info.device
@@ -409,7 +432,11 @@ class ValidateTicketForm(FormValidationAction):
             # The address again ("ines.m@example.pt"): not what happens at the login.
             dispatcher.utter_message(response="utter_ticket_description_not_contact")
             return {Slot.TICKET_DESCRIPTION: None}
-        return self._free_text(Slot.TICKET_DESCRIPTION, value, dispatcher)
+        events = self._free_text(Slot.TICKET_DESCRIPTION, value, dispatcher)
+        error = error_quoted(events[Slot.TICKET_DESCRIPTION])
+        if error and not tracker.get_slot(Slot.TICKET_ERROR_MESSAGE):
+            events[Slot.TICKET_ERROR_MESSAGE] = error  # "it says error 1003": not asked again
+        return events
 
     @answered
     def validate_ticket_error_message(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:

@@ -74,6 +74,14 @@ async def test_start_prefills_what_the_conversation_knows():
     assert state["pending"] is None and state["ticket_error_message"] is None
 
 
+async def test_start_takes_the_error_the_opening_message_quotes():
+    tracker = make_tracker(intent="contact_support")
+    tracker.events = [login_event('the app says "Incorrect account or password" every time', "wrong_credentials"),
+                      login_event("talk to a human", "contact_support")]
+    _, state, _ = await run(ActionTicketStart(), tracker)
+    assert state["ticket_error_message"] == "Incorrect account or password"
+
+
 async def test_ill_wait_read_as_a_yes_to_the_ticket_offer_is_handed_back_as_a_no():
     tracker = make_tracker(slots={"pending": "ticket_offer"}, intent="affirm", text="ok i'll wait")
     dispatcher = CollectingDispatcher()
@@ -130,6 +138,23 @@ def test_contact_comes_from_the_entity_in_a_sentence(text, entities, contact):
 def test_error_message_in_natural_words(text, intent, stored):
     result, said, _ = validate("validate_ticket_error_message", text, text=text, intent=intent)
     assert said == [] and result["ticket_error_message"] == stored
+
+
+@pytest.mark.parametrize("text, error", [
+    ("it says error 1003 when i log in", "error 1003"),
+    ('the app says "Incorrect account or password" every time', "Incorrect account or password"),
+    ("it shows 'Network error, try again'", "Network error, try again"),
+    ("it says “Account frozen”", "Account frozen"),
+    ("got a 403 error on the website", "403 error"),
+    # A paraphrase is not the exact message: support still asks for it.
+    ("it says wrong password", None),
+    ("i can't log in, it doesn't work and i've tried everything", None),
+    ("the 2fa code was rejected 3 times", None),
+])
+def test_an_error_quoted_in_the_description_fills_the_error_question(text, error):
+    result, said, _ = validate("validate_ticket_description", text, text=text, intent="inform")
+    assert said == [] and result["ticket_description"] == text
+    assert result.get("ticket_error_message") == error
 
 
 def test_device_answer_with_the_app_version_fills_both():
