@@ -108,6 +108,8 @@ def _judge_host(address: Address, official: OfficialNames) -> Verdict:
 
     if ip is None and parts.suffix:
         if registrable in official.domains:
+            if address.kind != EMAIL and address.text.lower() == registrable:
+                return Verdict(OFFICIAL, address, registrable, None, f"it is {brand}'s own domain")
             where = f"a {registrable} address" if address.kind == EMAIL else f"on {registrable}"
             return Verdict(OFFICIAL, address, registrable, None, f"it is {where}, {brand}'s own domain")
         found = _name_trick(parts, targets, brand)
