@@ -34,7 +34,7 @@ def step_answer(text: str, ranking: Sequence[Dict[str, Any]] = ()) -> Optional[s
     classifier's ranking when one of the two is clearly ahead."""
     for pattern in answer_patterns()["elsewhere"]:
         text = pattern.sub(" ", text)
-    worked, not_worked = says("worked", text), says("not_worked", text)
+    worked, not_worked = says("worked", text), says("not_worked", text) or says("hurry", text)
     if worked and not not_worked:
         return "problem_solved"
     if not_worked and not worked:

@@ -286,10 +286,18 @@ def step_on_screen_said_done(tracker: Tracker) -> bool:
     return 0 <= index < len(plan) and bool(playbook.load().steps_said_done(text, plan[index:index + 1]))
 
 
+def later_step_said_done(tracker: Tracker) -> bool:
+    """Whether the latest message says a later step of the plan was done ("reinstalled too")."""
+    text = (tracker.latest_message or {}).get("text") or ""
+    plan = list(tracker.get_slot(Slot.PLAN) or [])
+    return bool(playbook.load().steps_said_done(text, plan[_step_index(tracker) + 1:]))
+
+
 def answer_to_step(tracker: Tracker) -> Optional[str]:
     """problem_solved or still_broken as the words of the latest message say, if
-    they say: "I already did that" about the step on screen means it did not help,
-    unless it says the customer is in ("changed my password, I'm back in")."""
+    they say: "I already did that" about the step on screen, or a later step said
+    done, means it did not help, unless it says the customer is in ("changed my
+    password, I'm back in")."""
     message = tracker.latest_message or {}
     text = message.get("text") or ""
     if step_found_answer(tracker):
@@ -300,6 +308,8 @@ def answer_to_step(tracker: Tracker) -> Optional[str]:
     solved = words == "problem_solved" and (says("logged_in", text) or (step is not None and bool(step.if_works)))
     if step_on_screen_said_done(tracker) and not solved:
         return "still_broken"  # "status page says all good": the step done, not the login fixed
+    if words is None and later_step_said_done(tracker):
+        return "still_broken"  # "reinstalled too": that step is done as well, and no better (step_failed skips it)
     return words
 
 

@@ -76,8 +76,8 @@ def detour_answers_step(tracker: Tracker, intent: str) -> Optional[str]:
     text = message.get("text") or ""
     if intent == "out_of_scope" or step_found_answer(tracker):
         return answer_to_step(tracker)
-    if step_on_screen_said_done(tracker):
-        return "still_broken"
+    if step_on_screen_said_done(tracker) or says("hurry", text):
+        return "still_broken"  # "can you speed it up please": a question, and an answer all the same
     said = " ".join(playbook.statements(text))
     answer = step_answer(said, message.get("intent_ranking") or ()) if said else None
     if answer is None and intent == "thanks" and says("plain_yes", said):
