@@ -8,13 +8,36 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, Optional, Pattern, Sequence, Tuple
+from typing import Any, Collection, Dict, Optional, Pattern, Sequence, Tuple
 
 import yaml
 
 ANSWERS_FILE = Path(__file__).with_name("answers.yml")
 # How far ahead one reading must be in the classifier's ranking to settle a tie.
 LEAD = 1.5
+
+
+# Words that only present a detail: an address or number ("my email is ...", "same as
+# above"), a device ("i use my phone, a pixel 8").
+ABOUT_DETAIL = frozenset({
+    "my", "email", "e", "mail", "is", "it", "its", "s", "address", "phone", "number", "the", "this", "here", "me",
+    "at", "reach", "contact", "same", "as", "above", "again", "i", "said", "a", "an", "on", "use", "using", "have",
+})
+
+
+def only_details(message: Dict[str, Any], kinds: Collection[str]) -> bool:
+    """Whether ``message`` names entities of ``kinds`` and, beside them, only words that
+    present them ("+44 7700 900123 is my number", "pixel 8"): a detail, not a problem."""
+    entities = [e for e in message.get("entities") or [] if e.get("entity") in kinds]
+    if not entities:
+        return False
+    text = (message.get("text") or "").lower()
+    for entity in sorted(entities, key=lambda e: -int(e.get("start") or 0)):
+        if entity.get("start") is not None and entity.get("end") is not None:
+            text = text[:entity["start"]] + " " + text[entity["end"]:]
+        else:
+            text = text.replace(str(entity.get("value") or "").lower(), " ")
+    return all(word in ABOUT_DETAIL for word in re.findall(r"[a-z]+", text))
 
 
 @lru_cache(maxsize=1)

@@ -25,7 +25,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import playbook
 from actions.address_check import suspicious_address_shown
-from actions.answers import says, step_answer
+from actions.answers import only_details, says, step_answer
 from actions.branches import latest_intent
 from actions.channel_context import client_info
 from actions.context import hand_back
@@ -51,11 +51,6 @@ MAX_DECLINE_WORDS = 4
 # or more, is the customer describing the problem, not a mistyped address.
 MIN_PROBLEM_WORDS = 4
 MIN_PROBLEM_CONFIDENCE = 0.8
-# Words that only present an address ("my email is ...", "same as above").
-_ABOUT_CONTACT = frozenset({"my", "email", "e", "mail", "is", "it", "its", "s", "address", "phone", "number", "the",
-                            "this", "here", "me", "at", "reach", "contact", "same", "as", "above", "again", "i", "said"})
-# Words that only present a device ("i use my phone, a pixel 8").
-_ABOUT_DEVICE = frozenset({"my", "a", "an", "the", "on", "its", "it", "s", "phone", "i", "use", "using", "have"})
 # "Samsung S23 with the app 3.9.1": the app or browser version given with the device.
 VERSION_IN_TEXT = re.compile(
     r"\b(?:coinex\s+)?(?:app|chrome|firefox|safari|edge|brave|opera)\b\D{0,12}\d+(?:\.\d+)+", re.IGNORECASE
@@ -283,16 +278,10 @@ def contact_in_message(tracker: Tracker) -> Optional[str]:
     )
 
 
-def only_a_device(tracker: Tracker, text: str) -> Optional[str]:
+def only_a_device(tracker: Tracker) -> Optional[str]:
     """The device named by the latest message when that is all it says ("pixel 8")."""
     device = next(tracker.get_latest_entity_values("device"), None)
-    if not device:
-        return None
-    for entity in (tracker.latest_message or {}).get("entities") or []:
-        if entity.get("entity") == "device" and entity.get("start") is not None:
-            text = text[:entity["start"]] + " " + text[entity["end"]:]
-    rest = [word for word in re.findall(r"[a-z]+", text.lower()) if word not in _ABOUT_DEVICE]
-    return str(device) if not rest else None
+    return str(device) if device and only_details(tracker.latest_message or {}, {"device"}) else None
 
 
 def other_contacts(tracker: Tracker, chosen: Optional[str]) -> List[str]:
@@ -426,9 +415,8 @@ class ValidateTicketForm(FormValidationAction):
 
     @answered
     def validate_ticket_description(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        contact = contact_in_message(tracker)
-        rest = re.findall(r"[a-z]+", str(value or "").lower().replace(str(contact).lower(), " ")) if contact else []
-        if contact and not [word for word in rest if word not in _ABOUT_CONTACT]:
+        message = tracker.latest_message or {}
+        if str(value or "") == message.get("text") and only_details(message, {"email", "phone"}):
             # The address again ("ines.m@example.pt"): not what happens at the login.
             dispatcher.utter_message(response="utter_ticket_description_not_contact")
             return {Slot.TICKET_DESCRIPTION: None}
@@ -451,7 +439,7 @@ class ValidateTicketForm(FormValidationAction):
         noted = list(tracker.get_slot(Slot.STEPS_TRIED) or [])
         if value == NONE or declined(tracker):
             return {Slot.TICKET_STEPS_TRIED: noted or [NOTHING_TRIED]}
-        device = only_a_device(tracker, str(value))
+        device = only_a_device(tracker)
         if device and not tracker.get_slot(Slot.TICKET_DEVICE):
             # "pixel 8": the next question answered early, not a step tried.
             dispatcher.utter_message(response="utter_ticket_device_noted", device=device)

@@ -15,10 +15,13 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions import live_status, playbook
+from actions.answers import only_details
 from actions.branches import known_platform, symptom_beside
 from actions.context import hand_back
 from loginhelp.contract import RasaSlot, Slot
 
+# Entities that are details for support, not a symptom (their own slots keep them).
+_DETAILS = frozenset({"email", "phone", "device"})
 # Symptoms for which "web or app" decides the branch or its steps.
 _PLATFORM_MATTERS = {"none", "browser", "app", "connection", "twofa_code"}
 WEB = playbook.WEB
@@ -82,11 +85,17 @@ class ValidateTriageForm(FormValidationAction):
     def validate_triage_symptom(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        """Only a platform where a symptom was asked ("wait no, it's the app not the website")
-        is noted, and the customer told so, before the question is asked again."""
-        text = (tracker.latest_message or {}).get("text") or ""
+        """Only a platform ("wait no, it's the app not the website") or a detail ("+44 7700
+        900123 is my number") where a symptom was asked is noted, and the customer told
+        so, before the question is asked again."""
+        message = tracker.latest_message or {}
+        if slot_value != "none":
+            return {Slot.TRIAGE_SYMPTOM: slot_value}
+        if only_details(message, _DETAILS):
+            dispatcher.utter_message(response="utter_noted")  # the entity's own slot keeps it
+            return {Slot.TRIAGE_SYMPTOM: None}
         book = playbook.load()
-        named = book.only_platform_named(text) if slot_value == "none" else None
+        named = book.only_platform_named(message.get("text") or "")
         if named is None:
             return {Slot.TRIAGE_SYMPTOM: slot_value}
         dispatcher.utter_message(response="utter_noted_web" if named == WEB else "utter_noted_app")
