@@ -286,6 +286,17 @@ def step_on_screen_said_done(tracker: Tracker) -> bool:
     return 0 <= index < len(plan) and bool(playbook.load().steps_said_done(text, plan[index:index + 1]))
 
 
+def needed_after_plan(tracker: Tracker) -> Optional[str]:
+    """At the ticket offer, the last step's "do it now" when the message says it concerns
+    the customer after all ("i gave it to them" after the phishing step)."""
+    plan = list(tracker.get_slot(Slot.PLAN) or [])
+    if tracker.get_slot(Slot.PENDING) != Pending.TICKET_OFFER or not plan:
+        return None
+    step = playbook.load().steps[plan[-1]]
+    text = (tracker.latest_message or {}).get("text") or ""
+    return step.if_needed if step.if_needed and step.said_needed(text) else None
+
+
 def later_step_said_done(tracker: Tracker) -> bool:
     """Whether the latest message says a later step of the plan was done ("reinstalled too")."""
     text = (tracker.latest_message or {}).get("text") or ""

@@ -22,12 +22,14 @@ from rasa_sdk.events import ActionExecuted, EventType, SlotSet, UserUtteranceRev
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import live_status, playbook
+from actions.address_check import suspicious_address_shown
 from actions.answers import LEAD, says, step_answer, yes_no
 from actions.branches import (
     SETUP_ENTITIES,
     answer_to_step,
     in_branch,
     moving_on_intent,
+    needed_after_plan,
     resume_question,
     settled_by_words,
     setup_entities,
@@ -139,8 +141,13 @@ def reading(tracker: Tracker) -> Optional[str]:
     """The intent an unclear message has in the current context, if any."""
     text = (tracker.latest_message or {}).get("text") or ""
     setup = setup_entities(tracker)
+    # "someone on telegram @CoinExSupportDesk says they can unlock my account": a
+    # possible scam, whatever else it half-says, at any question but the triage's own.
+    suspicious = suspicious_address_shown(tracker)
     if tracker.active_loop_name == "triage_form":
         asked = tracker.get_slot(RasaSlot.REQUESTED_SLOT)
+        if asked == Slot.TRIAGE_SYMPTOM and suspicious:
+            return "phishing_check"
         if asked == Slot.TRIAGE_SYMPTOM:
             if playbook.load().only_platform_named(text):
                 return "inform"  # "its the app not the website": where, not what (validate_triage_symptom)
@@ -157,6 +164,8 @@ def reading(tracker: Tracker) -> Optional[str]:
             intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
             return "affirm" if intent in _TWOFA_INTENTS and yes_no(text) != "deny" else yes_no(text)
         return None
+    if suspicious:
+        return "phishing_check"
     settled = settled_by_words(tracker)
     if settled:
         return _SETTLED[settled]
@@ -262,6 +271,11 @@ class ActionReadInContext(Action):
         again = step_asked_about(dispatcher, tracker) if intent is None else None
         if again is not None:  # "why would that matter": a question about the step
             return again
+        urgent = needed_after_plan(tracker) if intent is None else None
+        if urgent is not None:  # "i gave it to them" at the offer after the phishing step: what to do now
+            dispatcher.utter_message(response=urgent)
+            dispatcher.utter_message(response="utter_resume_ticket_offer")
+            return [UserUtteranceReverted()]
         if intent is None or intent == classified:
             # While a question waits, say so briefly and ask it again; else the menu.
             resume = resume_question(tracker)
