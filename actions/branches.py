@@ -492,9 +492,15 @@ def _same_word(one: str, other: str) -> bool:
 
 
 def step_asked_about(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[List[EventType]]:
-    """The step on screen again when the message asks about it; None otherwise."""
+    """What the step means (its ``explains`` response) or the step on screen again, when
+    the message asks about it; None otherwise."""
     if tracker.get_slot(Slot.PENDING) != Pending.STEP_FEEDBACK or not asks_about_step(tracker):
         return None
+    step = step_on_screen(tracker)
+    if step is not None and step.explains:  # "what backup codes?": what they are, not the same words again
+        dispatcher.utter_message(response=step.explains)
+        dispatcher.utter_message(response="utter_did_that_help")
+        return []
     dispatcher.utter_message(response="utter_step_again")
     return present_step_on_screen(dispatcher, tracker)
 

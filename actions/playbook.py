@@ -74,6 +74,8 @@ class Step:
     #: Said instead of the usual "glad you're back in" when the step works: its success
     #: also tells where the cause is ("works in incognito": an extension of the usual browser).
     if_works: Optional[str] = None
+    #: Said when the customer asks what the step means ("what backup codes?"), instead of the step again.
+    explains: Optional[str] = None
     done: Tuple[Pattern, ...] = field(default=(), compare=False)
     unavailable: Tuple[Pattern, ...] = field(default=(), compare=False)
     not_needed: Tuple[Pattern, ...] = field(default=(), compare=False)
@@ -260,6 +262,7 @@ def parse(raw: dict) -> Playbook:
             if_not_needed=s.get("if_not_needed"),
             if_needed=s.get("if_needed"),
             if_works=s.get("if_works"),
+            explains=s.get("explains"),
             **{kind: _patterns((said.get(sid) or {}).get(kind)) for kind in _SAID_KINDS},
         )
         for sid, s in raw["steps"].items()

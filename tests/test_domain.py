@@ -26,7 +26,7 @@ def _used_responses() -> set:
     for step in book.steps.values():
         if step.variant != "browser":  # browser steps exist only per browser
             used.add(step.response)
-        used.update(r for r in (step.if_not_needed, step.if_needed, step.if_works, step.waits) if r)
+        used.update(r for r in (step.if_not_needed, step.if_needed, step.if_works, step.waits, step.explains) if r)
         if step.variant == "browser":
             used |= {f"{step.response}_{b}" for b in book.browsers + (playbook.OTHER_BROWSER,)}
         if step.variant == "platform":

@@ -21,7 +21,7 @@ def test_every_step_response_exists_in_the_domain(book, domain):
             needed = [step.response] + [f"{step.response}_{p}" for p in book.platform_versions]
         else:
             needed = [step.response]
-        needed += [r for r in (step.if_not_needed, step.if_needed, step.waits, step.if_works) if r]
+        needed += [r for r in (step.if_not_needed, step.if_needed, step.waits, step.if_works, step.explains) if r]
         missing = [r for r in needed if r not in responses]
         assert not missing, f"step {step.id} has no response {missing}"
 
