@@ -174,7 +174,7 @@ def reading(tracker: Tracker) -> Optional[str]:
         return "contact_support"
     kind = twofa_kind_answered(tracker) if pending is None else None
     if kind is not None:
-        return "twofa_lost_access" if kind == "twofa_lost" else "twofa_code_rejected"
+        return playbook.load().intent_for(kind)
     if pending is None:
         # Nothing asked: a problem it names, a plain wish for help ("i need help": what the
         # assistant can do), else a plain yes or no ("ok I will wait").

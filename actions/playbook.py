@@ -166,6 +166,10 @@ class Playbook:
             rest = pattern.sub(" ", rest)
         return None if re.search(r"\w", rest) else platform
 
+    def intent_for(self, branch: str) -> Optional[str]:
+        """The intent that opens ``branch`` (the reverse of ``branch_for_intent``)."""
+        return next((intent for intent, b in self.branch_for_intent.items() if b == branch), None)
+
     def plan_for_branch(self, branch: str) -> List[str]:
         return list(self.branches[branch])
 

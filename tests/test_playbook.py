@@ -233,3 +233,9 @@ def test_opens_at_needs_a_step_with_words_for_its_problem(book):
 @pytest.mark.parametrize("text", ["i have 5g and wifi both tried", "tried both wifi and mobile data"])
 def test_both_networks_tried_is_the_connection_step_done(book, text):
     assert book.steps_said_done(text, ["check_connection"]) == ["check_connection"]
+
+
+def test_every_branch_opened_by_an_intent_maps_back_to_it(book):
+    for intent, branch in book.branch_for_intent.items():
+        assert book.intent_for(branch) == intent
+    assert book.intent_for("general") is None
