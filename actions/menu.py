@@ -61,6 +61,7 @@ _FULL = {
 
 
 # After these, "how long will it take?" asks about the outage.
+OUTAGE_BRANCH = "outage"
 _SAID_OUTAGE = {"utter_outage_likely", "utter_wait_for_fix", "utter_status_incident", "utter_status_maintenance",
                 "utter_status_degraded"}
 # After these, a "no" means there is nothing more: a goodbye.
@@ -121,9 +122,14 @@ class ActionDetour(Action):
             # "ok thx will try": not yet a word on how it went, so no "did that help?" yet.
             dispatcher.utter_message(response="utter_welcome_try_step")
             return []
-        if intent == "support_wait_time" and last_response(tracker) in _SAID_OUTAGE:
-            # "how long will it take" after the word on an outage: the outage, not support's queue.
+        if intent == "support_wait_time" and (last_response(tracker) in _SAID_OUTAGE
+                                              or tracker.get_slot(Slot.BRANCH) == OUTAGE_BRANCH):
+            # "how long will it take" after the word on an outage, or at a step of the outage
+            # branch: the outage, not support's queue.
             dispatcher.utter_message(response="utter_outage_duration")
+            resume = resume_question(tracker)
+            if resume is not None:
+                dispatcher.utter_message(response=resume)
             return []
         if intent == "inform" and pending is None:
             dispatcher.utter_message(response="utter_noted")
