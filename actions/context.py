@@ -206,7 +206,7 @@ def reading(tracker: Tracker) -> Optional[str]:
         if top == "contact_support":
             top = None  # a request for support says so in words (checked above), not only by a half-guess
         return (top or _problem_of_this_branch(tracker) or answer
-                or ("inform" if setup else None))
+                or ("inform" if setup else None) or yes_no(text))  # "ys": a yes the classifier missed
     if pending == Pending.TICKET_REF_NEEDED and any(c.isdigit() for c in text) and len(text.split()) <= 4:
         return "inform"  # "CX-12345": a reference, if not one of ours (the status action says so)
     if pending == Pending.BROWSER_CHOICE:
