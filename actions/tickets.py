@@ -457,6 +457,12 @@ class ValidateTicketForm(FormValidationAction):
             # "app 4.1" is the version, asked next: noted, and the device asked again.
             dispatcher.utter_message(response="utter_ticket_version_noted")
             return {Slot.TICKET_DEVICE: None, Slot.TICKET_BROWSER_VERSION: version.group().strip()}
+        if not named & {"device", "platform"} and says("tried", str(value)):
+            # "waited a day": what was tried, answered late, not a device.
+            steps = tracker.get_slot(Slot.TICKET_STEPS_TRIED)
+            noted = [s for s in steps if s != NOTHING_TRIED] if isinstance(steps, list) else []
+            dispatcher.utter_message(response="utter_ticket_step_noted")
+            return {Slot.TICKET_DEVICE: None, Slot.TICKET_STEPS_TRIED: noted + [str(value).strip()]}
         result = self._free_text(Slot.TICKET_DEVICE, value, dispatcher)
         if result[Slot.TICKET_DEVICE] and version and not tracker.get_slot(Slot.TICKET_BROWSER_VERSION):
             result[Slot.TICKET_BROWSER_VERSION] = version.group().strip()
@@ -466,6 +472,11 @@ class ValidateTicketForm(FormValidationAction):
     def validate_ticket_browser_version(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
         if value == NONE or not_known(tracker):
             return {Slot.TICKET_BROWSER_VERSION: NOT_GIVEN}
+        device = only_a_device(tracker)
+        if device and not VERSION_IN_TEXT.search(str(value)):
+            # "pixel 7": the device (the last question) given again or corrected, not a version.
+            dispatcher.utter_message(response="utter_ticket_device_noted", device=device)
+            return {Slot.TICKET_BROWSER_VERSION: None, Slot.TICKET_DEVICE: device}
         return self._free_text(Slot.TICKET_BROWSER_VERSION, value, dispatcher)
 
     @answered

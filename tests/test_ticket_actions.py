@@ -163,6 +163,31 @@ def test_device_answer_with_the_app_version_fills_both():
     assert said == [] and result == {"ticket_device": text, "ticket_browser_version": "app 3.9.1"}
 
 
+@pytest.mark.parametrize("text, entities, kept", [
+    ("waited a day", [], False),
+    ("restarted it twice", [], False),
+    ("my dell laptop", [], True),
+    ("huawei p30, updated yesterday", [{"entity": "device", "value": "huawei p30", "start": 0, "end": 10}], True),
+])
+def test_something_tried_at_the_device_question_goes_to_the_steps(text, entities, kept):
+    slots = {"ticket_steps_tried": ["Cleared the browser's cache and cookies"]}
+    result, said, _ = validate("validate_ticket_device", text, slots=slots, text=text, intent="inform",
+                               entities=entities)
+    if kept:
+        assert said == [] and result["ticket_device"] == text
+    else:
+        assert said == ["utter_ticket_step_noted"] and result["ticket_device"] is None
+        assert result["ticket_steps_tried"] == ["Cleared the browser's cache and cookies", text]
+
+
+def test_a_device_at_the_version_question_is_the_device():
+    text = "pixel 7"
+    result, said, _ = validate("validate_ticket_browser_version", text, text=text, intent="inform",
+                               entities=[{"entity": "device", "value": "pixel 7", "start": 0, "end": 7}])
+    assert said == ["utter_ticket_device_noted"]
+    assert result == {"ticket_browser_version": None, "ticket_device": "pixel 7"}
+
+
 def validate(method: str, value, slots=None, **tracker_kwargs):
     dispatcher = CollectingDispatcher()
     tracker = make_tracker(slots=slots, active_loop="ticket_form", **tracker_kwargs)
