@@ -25,7 +25,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import playbook
 from actions.address_check import suspicious_address_shown
-from actions.answers import only_details, says, step_answer
+from actions.answers import only_details, says, step_answer, yes_no
 from actions.branches import latest_intent
 from actions.channel_context import client_info
 from actions.context import hand_back
@@ -222,7 +222,7 @@ class ActionTicketStart(Action):
         description = opening_message(tracker)
         if description:
             prefill[Slot.TICKET_DESCRIPTION] = description
-        error = error_quoted(description)
+        error = error_quoted(description) or error_quoted(text)  # "talk to a person, the app shows error 5001"
         if error:
             prefill[Slot.TICKET_ERROR_MESSAGE] = error
         steps_shown = _steps_shown(tracker)
@@ -413,6 +413,28 @@ class ValidateTicketForm(FormValidationAction):
             return {slot: None}
         return {slot: text}
 
+    def _elsewhere(self, slot: str, value: Any, dispatcher: CollectingDispatcher,
+                   tracker: Tracker) -> Optional[Dict[Text, Any]]:
+        """An answer that belongs to another question ("galaxy a54" to "what's the error?",
+        "app 3.9.2" to "what have you tried?"): noted there, and ``slot`` asked again; a
+        bare "yes" is no answer. None when the answer is ``slot``'s own."""
+        text = str(value or "").strip()
+        if text != ((tracker.latest_message or {}).get("text") or "").strip():
+            return None  # filled from the conversation (ActionTicketStart), not typed as this answer
+        device = only_a_device(tracker) if slot != Slot.TICKET_DEVICE else None
+        if device:
+            dispatcher.utter_message(response="utter_ticket_device_noted", device=device)
+            return {slot: None, Slot.TICKET_DEVICE: device}
+        version = VERSION_IN_TEXT.fullmatch(text) if slot != Slot.TICKET_BROWSER_VERSION else None
+        named = {e.get("entity") for e in (tracker.latest_message or {}).get("entities") or []}
+        if version and not named & {"device", "platform"}:
+            dispatcher.utter_message(response="utter_ticket_version_noted")
+            return {slot: None, Slot.TICKET_BROWSER_VERSION: text}
+        if len(text.split()) <= 2 and yes_no(text) == "affirm":
+            dispatcher.utter_message(response="utter_ticket_field_too_short")
+            return {slot: None}
+        return None
+
     @answered
     def validate_ticket_description(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
         message = tracker.latest_message or {}
@@ -420,6 +442,9 @@ class ValidateTicketForm(FormValidationAction):
             # The address again ("ines.m@example.pt"): not what happens at the login.
             dispatcher.utter_message(response="utter_ticket_description_not_contact")
             return {Slot.TICKET_DESCRIPTION: None}
+        elsewhere = self._elsewhere(Slot.TICKET_DESCRIPTION, value, dispatcher, tracker)
+        if elsewhere is not None:
+            return elsewhere
         events = self._free_text(Slot.TICKET_DESCRIPTION, value, dispatcher)
         error = error_quoted(events[Slot.TICKET_DESCRIPTION])
         if error and not tracker.get_slot(Slot.TICKET_ERROR_MESSAGE):
@@ -430,7 +455,8 @@ class ValidateTicketForm(FormValidationAction):
     def validate_ticket_error_message(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
         if value == NONE or declined(tracker):
             return {Slot.TICKET_ERROR_MESSAGE: NO_ERROR_MESSAGE}
-        return self._free_text(Slot.TICKET_ERROR_MESSAGE, value, dispatcher)
+        return (self._elsewhere(Slot.TICKET_ERROR_MESSAGE, value, dispatcher, tracker)
+                or self._free_text(Slot.TICKET_ERROR_MESSAGE, value, dispatcher))
 
     @answered
     def validate_ticket_steps_tried(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
@@ -439,11 +465,9 @@ class ValidateTicketForm(FormValidationAction):
         noted = list(tracker.get_slot(Slot.STEPS_TRIED) or [])
         if value == NONE or declined(tracker):
             return {Slot.TICKET_STEPS_TRIED: noted or [NOTHING_TRIED]}
-        device = only_a_device(tracker)
-        if device and not tracker.get_slot(Slot.TICKET_DEVICE):
-            # "pixel 8": the next question answered early, not a step tried.
-            dispatcher.utter_message(response="utter_ticket_device_noted", device=device)
-            return {Slot.TICKET_STEPS_TRIED: None, Slot.TICKET_DEVICE: device}
+        elsewhere = self._elsewhere(Slot.TICKET_STEPS_TRIED, value, dispatcher, tracker)
+        if elsewhere is not None:  # "pixel 8": the next question answered early, not a step tried
+            return elsewhere
         extra = self._free_text(Slot.TICKET_STEPS_TRIED, value, dispatcher)[Slot.TICKET_STEPS_TRIED]
         return {Slot.TICKET_STEPS_TRIED: None if extra is None else noted + [extra]}
 
@@ -451,12 +475,11 @@ class ValidateTicketForm(FormValidationAction):
     def validate_ticket_device(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
         if value == NONE or not_known(tracker):
             return {Slot.TICKET_DEVICE: NOT_GIVEN}
+        elsewhere = self._elsewhere(Slot.TICKET_DEVICE, value, dispatcher, tracker)
+        if elsewhere is not None:  # "app 4.1" is the version, asked next: noted, and the device asked again
+            return elsewhere
         version = VERSION_IN_TEXT.search(str(value))
         named = {e.get("entity") for e in (tracker.latest_message or {}).get("entities") or []}
-        if version and not named & {"device", "platform"} and version.group().strip() == str(value).strip():
-            # "app 4.1" is the version, asked next: noted, and the device asked again.
-            dispatcher.utter_message(response="utter_ticket_version_noted")
-            return {Slot.TICKET_DEVICE: None, Slot.TICKET_BROWSER_VERSION: version.group().strip()}
         if not named & {"device", "platform"} and says("tried", str(value)):
             # "waited a day": what was tried, answered late, not a device.
             steps = tracker.get_slot(Slot.TICKET_STEPS_TRIED)
@@ -472,12 +495,9 @@ class ValidateTicketForm(FormValidationAction):
     def validate_ticket_browser_version(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
         if value == NONE or not_known(tracker):
             return {Slot.TICKET_BROWSER_VERSION: NOT_GIVEN}
-        device = only_a_device(tracker)
-        if device and not VERSION_IN_TEXT.search(str(value)):
-            # "pixel 7": the device (the last question) given again or corrected, not a version.
-            dispatcher.utter_message(response="utter_ticket_device_noted", device=device)
-            return {Slot.TICKET_BROWSER_VERSION: None, Slot.TICKET_DEVICE: device}
-        return self._free_text(Slot.TICKET_BROWSER_VERSION, value, dispatcher)
+        # "pixel 7": the device (the last question) given again or corrected, not a version.
+        return (self._elsewhere(Slot.TICKET_BROWSER_VERSION, value, dispatcher, tracker)
+                or self._free_text(Slot.TICKET_BROWSER_VERSION, value, dispatcher))
 
     @answered
     def validate_ticket_screenshots(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
@@ -751,6 +771,28 @@ class ActionTicketStatus(Action):
                 updated=view.updated_at.strftime("%d %b %Y %H:%M UTC"),
             )
         return [SlotSet(Slot.PENDING, None)]
+
+
+class ActionScreenshotInForm(Action):
+    """"no screenshot" or "i have a screenshot" while another question of the ticket
+    waits: no screenshots noted (that question is then not asked), or how to send one.
+    A sent file is attached by the form itself (extract_ticket_screenshots)."""
+
+    def name(self) -> Text:
+        return "action_screenshot_in_form"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        text = (tracker.latest_message or {}).get("text") or ""
+        if screenshots_added(tracker, links=False) is not None:
+            return []
+        if says("no_screenshot", text):
+            current = tracker.get_slot(Slot.TICKET_SCREENSHOTS)
+            dispatcher.utter_message(response="utter_ticket_no_screenshots")
+            return [SlotSet(Slot.TICKET_SCREENSHOTS, current if isinstance(current, list) else [])]
+        dispatcher.utter_message(response="utter_ticket_screenshot_how")
+        return []
 
 
 class ActionScreenshotAtSummary(Action):
