@@ -20,7 +20,7 @@ from actions import live_status, playbook
 from actions.address_check import addresses_shown, say_verdicts
 from actions.answers import says, step_answer, yes_no
 from actions.channel_context import client_info, clock_skew_seconds, describe_skew, platform_from_device
-from loginhelp.contract import BRANCH_QUESTIONS, RESPONSE_KEY, Pending, Slot
+from loginhelp.contract import BRANCH_QUESTIONS, RESPONSE_KEY, SENTENCE_INTENTS_KEY, Pending, Slot
 from loginhelp.secret_detection import INTENT_BEFORE_SECRET_KEY, SHARE_SECRET_INTENT
 
 CLOCK_SKEW_LIMIT_S = 30
@@ -123,14 +123,23 @@ def latest_intent(tracker: Tracker) -> Optional[str]:
 
 # A problem the classifier ranks beside a vague "I can't log in" with this much is the symptom.
 MIN_SYMPTOM_CONFIDENCE = 0.25
+# A sentence of a long vague message names the symptom when the classifier is this sure of it.
+MIN_SENTENCE_SYMPTOM_CONFIDENCE = 0.7
 
 
 def symptom_beside(tracker: Tracker) -> Optional[str]:
-    """The problem a vague login message also names, when the classifier gives it weight."""
+    """The problem a vague login message also names, when the classifier gives it weight,
+    in the whole message or, surely, in one of its sentences ("Good morning. I've tried
+    since yesterday on Firefox. The page just reloads.")."""
     branch_intents = playbook.load().branch_for_intent
-    for entry in (tracker.latest_message or {}).get("intent_ranking") or []:
+    message = tracker.latest_message or {}
+    for entry in message.get("intent_ranking") or []:
         if entry.get("name") in branch_intents and float(entry.get("confidence") or 0.0) >= MIN_SYMPTOM_CONFIDENCE:
             return entry["name"]
+    for sentence in message.get(SENTENCE_INTENTS_KEY) or []:
+        if (sentence.get("name") in branch_intents
+                and float(sentence.get("confidence") or 0.0) >= MIN_SENTENCE_SYMPTOM_CONFIDENCE):
+            return sentence["name"]
     return None
 
 

@@ -220,6 +220,15 @@ class TelegramMetadata(TypedDict, total=False):
     caption: str
 
 
+# --- What the NLU adds to a parsed message ------------------------------------------------
+
+#: The top intent of each sentence of a message of several sentences, as
+#: ``[{"text", "name", "confidence"}]``: "Good morning. I've tried since yesterday.
+#: The page just reloads." names its problem in one sentence, which the whole
+#: message's ranking dilutes (loginhelp/nlu/intent_classifier.py).
+SENTENCE_INTENTS_KEY: Final = "sentence_intents"
+
+
 # --- What the actions write into a conversation for others to read -----------------------
 
 #: Set on a customer message that ``action_read_in_context`` handed back with the

@@ -13,6 +13,7 @@ from rasa.nlu.utils.spacy_utils import SpacyNLP
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from loginhelp.contract import SENTENCE_INTENTS_KEY
 from loginhelp.nlu import concepts as concept_module
 from loginhelp.nlu.concepts import Concepts, fold
 from loginhelp.nlu.intent_classifier import NO_CONCEPT, ConceptIntentClassifier, words_view
@@ -186,3 +187,17 @@ def test_the_model_keeps_the_lexicon_it_was_trained_with(tmp_path, storage, spac
     loaded = ConceptIntentClassifier.load({**ConceptIntentClassifier.get_default_config(), **config}, storage,
                                           Resource("intent_classifier"), ExecutionContext(GraphSchema({}), "test"))
     assert "human" in loaded.concepts.find("a specialist please")
+
+
+def test_each_sentence_of_a_long_message_is_classified_too(storage, spacy_nlp):
+    classifier = trained(storage, spacy_nlp)
+    texts = ["Good morning there. My account was blocked yesterday, but i need to talk to a person please.",
+             "hello coinex", "hi. ok"]
+    long, short, tiny = classifier.process(featurised(spacy_nlp, texts))
+    found = long.get(SENTENCE_INTENTS_KEY)
+    assert [(s["text"], s["name"]) for s in found] == [
+        ("good morning there", "greet"), ("my account was blocked yesterday,", "account_locked"),
+        ("i need to talk to a person please", "contact_support")]
+    assert all(0.0 < s["confidence"] <= 1.0 for s in found)
+    # One sentence, or sentences too short to say anything alone: nothing beside the whole.
+    assert short.get(SENTENCE_INTENTS_KEY) is None and tiny.get(SENTENCE_INTENTS_KEY) is None

@@ -42,6 +42,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from loginhelp.contract import SENTENCE_INTENTS_KEY
 from loginhelp.nlu import augment as augment_module
 from loginhelp.nlu import concepts as concepts_module
 from loginhelp.nlu.augment import Augmentation, augment
@@ -49,6 +50,10 @@ from loginhelp.nlu.concepts import LEXICON, Concepts, read_lexicon
 
 log = logging.getLogger(__name__)
 
+# Where a message splits into sentences: end punctuation, and "but" ("..., but the page reloads").
+_SENTENCE_ENDS = frozenset({".", "!", "?", ";", "but"})
+# A sentence shorter than this says too little to be classified on its own ("Hi there.").
+MIN_SENTENCE_TOKENS = 3
 # Entities whose text says nothing about the intent, only their kind does.
 SHAPE_ENTITIES = frozenset({"email", "url", "phone", "ticket_ref", "device"})
 NO_CONCEPT = "CNONE"
@@ -59,6 +64,17 @@ _REPEATS = re.compile(r"(\w)\1+")
 def squeeze(word: str) -> str:
     """Runs of one letter as one: "hiii", "heyy" and "hellooo" read as "hi", "hey", "helo"."""
     return _REPEATS.sub(r"\1", word)
+
+
+def sentences(doc: Any) -> List[Any]:
+    """The sentences of a spaCy Doc (as Spans) of at least MIN_SENTENCE_TOKENS words."""
+    spans, start = [], 0
+    for token in doc:
+        if token.lower_ in _SENTENCE_ENDS:
+            spans.append(doc[start:token.i])
+            start = token.i + 1
+    spans.append(doc[start:len(doc)])
+    return [s for s in spans if sum(1 for t in s if not t.is_punct) >= MIN_SENTENCE_TOKENS]
 
 
 def words_view(doc: Any, concepts: Concepts) -> str:
@@ -226,7 +242,22 @@ class ConceptIntentClassifier(GraphComponent):
                        for c, n in sorted(((float(p), n) for n, p in zip(names, row)), key=lambda e: (-e[0], e[1]))]
             message.set(INTENT, dict(ranking[0]), add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+            if doc is not None:
+                self._classify_sentences(message, doc, classifier, names)
         return messages
+
+    def _classify_sentences(self, message: Message, doc: Any, classifier: Any, names: List[str]) -> None:
+        """The top intent of each sentence, for a message of several (SENTENCE_INTENTS_KEY)."""
+        parts = sentences(doc)
+        if len(parts) < 2:
+            return
+        words = [words_view(span, self.concepts) for span in parts]
+        rows = classifier.predict_proba(self._features_of(words, [span.text.lower() for span in parts]))
+        found = []
+        for span, row in zip(parts, rows):
+            best = int(row.argmax())
+            found.append({"text": span.text, "name": names[best], "confidence": float(row[best])})
+        message.set(SENTENCE_INTENTS_KEY, found, add_to_output=True)
 
     def _knows_something(self, text: str, words: str) -> bool:
         """Whether the message (``words``: its words view) holds anything the classifier
