@@ -136,11 +136,17 @@ def symptom_beside(tracker: Tracker) -> Optional[str]:
     for entry in message.get("intent_ranking") or []:
         if entry.get("name") in branch_intents and float(entry.get("confidence") or 0.0) >= MIN_SYMPTOM_CONFIDENCE:
             return entry["name"]
-    for sentence in message.get(SENTENCE_INTENTS_KEY) or []:
-        if (sentence.get("name") in branch_intents
-                and float(sentence.get("confidence") or 0.0) >= MIN_SENTENCE_SYMPTOM_CONFIDENCE):
-            return sentence["name"]
-    return None
+    return sentence_problem(tracker, MIN_SENTENCE_SYMPTOM_CONFIDENCE)
+
+
+def sentence_problem(tracker: Tracker, minimum: float) -> Optional[str]:
+    """The problem one sentence of the latest message names with at least ``minimum``
+    confidence (the surest, if several do)."""
+    branch_intents = playbook.load().branch_for_intent
+    named = [(float(s.get("confidence") or 0.0), s["name"])
+             for s in (tracker.latest_message or {}).get(SENTENCE_INTENTS_KEY) or []
+             if s.get("name") in branch_intents and float(s.get("confidence") or 0.0) >= minimum]
+    return max(named)[1] if named else None
 
 
 def last_response(tracker: Tracker) -> Optional[str]:

@@ -31,6 +31,7 @@ from actions.branches import (
     moving_on_intent,
     needed_after_plan,
     resume_question,
+    sentence_problem,
     settled_by_words,
     setup_entities,
     step_asked_about,
@@ -114,6 +115,11 @@ def _problem_named(tracker: Tracker, text: str) -> Optional[str]:
         # "i forgot the email I used": the words name a step that opens its branch
         # (action_start_branch goes there from any problem the classifier ranks).
         return next((e["name"] for e in _ranking(tracker) if e.get("name") in book.branch_for_intent), None)
+    named = sentence_problem(tracker, SURE)
+    if named is not None:
+        # "Hello. I changed my phone. Now the authenticator codes are not accepted.": one
+        # sentence names the problem surely, whatever the others half-say.
+        return named
     for intent, branch in book.branch_for_intent.items():
         if book.steps_said_done(text, book.plan_for_branch(branch)):
             return intent
