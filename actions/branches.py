@@ -546,6 +546,22 @@ def fits_problem(tracker: Tracker, branch: str, said_done: List[str]) -> bool:
             and not step_on_screen_said_done(tracker))
 
 
+def frustration_answered(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[List[EventType]]:
+    """"this is ridiculous", "you're not helping": an apology (at a step, with the way out
+    to support), then the question that waits; None for other words, in a form, or when
+    the words also say it works or ask for support."""
+    text = (tracker.latest_message or {}).get("text") or ""
+    if (tracker.active_loop_name or not says("frustrated", text) or says("worked", text)
+            or says("support", text)):
+        return None
+    pending = tracker.get_slot(Slot.PENDING)
+    at_step = pending in {Pending.STEP_FEEDBACK, Pending.BROWSER_CHOICE}
+    dispatcher.utter_message(response="utter_sorry_frustrated_at_step" if at_step else "utter_sorry_frustrated")
+    resume = resume_question(tracker)
+    dispatcher.utter_message(response=resume or "utter_ask_how_to_help")
+    return []
+
+
 def read_by_words(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[List[EventType]]:
     """Answer what the words settle (``settled_by_words``, a question about the step on
     screen, the way of getting 2FA codes the step is for), whatever the message was

@@ -27,6 +27,7 @@ from actions.answers import LEAD, says, step_answer, yes_no
 from actions.branches import (
     SETUP_ENTITIES,
     answer_to_step,
+    frustration_answered,
     in_branch,
     moving_on_intent,
     needed_after_plan,
@@ -269,6 +270,9 @@ class ActionReadInContext(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
         await live_status.refresh()
+        upset = frustration_answered(dispatcher, tracker)
+        if upset is not None:  # "seriously??", "you are not helping"
+            return upset + [UserUtteranceReverted()]
         intent = reading(tracker)
         classified = ((tracker.latest_message or {}).get("intent") or {}).get("name")
         if intent == classified == "problem_solved":

@@ -11,6 +11,7 @@ from actions import live_status, playbook
 from actions.answers import says, step_answer
 from actions.branches import (
     answer_to_step,
+    frustration_answered,
     last_response,
     read_by_words,
     resume_question,
@@ -49,6 +50,7 @@ _BRIEF = {
     "capabilities": "utter_capabilities_brief",
     "greet": None,
     "support_wait_time": "utter_support_response_time",
+    "share_screenshot": "utter_screenshot_outside_ticket",
 }
 _FULL = {
     "out_of_scope": "utter_out_of_scope",
@@ -57,6 +59,7 @@ _FULL = {
     "capabilities": "utter_capabilities",
     "greet": "utter_greet",
     "support_wait_time": "utter_support_response_time",
+    "share_screenshot": "utter_screenshot_outside_ticket",
 }
 
 
@@ -105,6 +108,8 @@ class ActionDetour(Action):
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
         pending = tracker.get_slot(Slot.PENDING)
         read = read_by_words(dispatcher, tracker)
+        if read is None:
+            read = frustration_answered(dispatcher, tracker)
         if read is not None:
             return read
         if pending == Pending.STEP_FEEDBACK:
