@@ -26,7 +26,7 @@ from rasa_sdk.types import DomainDict
 from actions import playbook
 from actions.address_check import suspicious_address_shown
 from actions.answers import only_details, says, step_answer, yes_no
-from actions.branches import latest_intent
+from actions.branches import latest_intent, resume_question
 from actions.channel_context import client_info
 from actions.context import hand_back
 from actions.secret_warnings import warn_about
@@ -55,6 +55,8 @@ MIN_PROBLEM_CONFIDENCE = 0.8
 VERSION_IN_TEXT = re.compile(
     r"\b(?:coinex\s+)?(?:app|chrome|firefox|safari|edge|brave|opera)\b\D{0,12}\d+(?:\.\d+)+", re.IGNORECASE
 )
+# Words that ask for a change ("change the email to ..."), not only name a field.
+_CHANGE_WORDS = re.compile(r"\b(change|changed|edit|update|correct|replace|instead)\b", re.IGNORECASE)
 # An error the customer quotes in their description: in quotes after "says"/"shows"
 # ('it says "Incorrect account or password"') or an error code ("error 1003").
 _QUOTED_ERROR = re.compile(
@@ -639,14 +641,22 @@ class ActionTicketChange(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
         editing = {Pending.TICKET_CONFIRM, Pending.TICKET_CHANGE_FIELD, Pending.TICKET_EDITING}
-        if tracker.get_slot(Slot.PENDING) not in editing and not form_was_active(tracker, "ticket_form"):
+        pending = tracker.get_slot(Slot.PENDING)
+        if pending not in editing and not form_was_active(tracker, "ticket_form"):
+            text = tracker.latest_message.get("text") or ""
+            if pending == Pending.STEP_FEEDBACK and not _CHANGE_WORDS.search(text):
+                # "im sure its the right email" to a step: an answer to it, not a ticket to edit.
+                return hand_back(tracker, domain, "still_broken")
             # "change the email to ..." with no ticket on screen: say what can be done instead.
             sent = tracker.get_slot(Slot.TICKET_LAST_REF)
             if sent:
                 dispatcher.utter_message(response="utter_ticket_already_sent", reference=sent)
             else:
                 dispatcher.utter_message(response="utter_no_ticket_to_change")
-            return [SlotSet(Slot.TICKET_FIELD, None), SlotSet(Slot.PENDING, None)]
+            resume = resume_question(tracker)
+            if resume is not None:
+                dispatcher.utter_message(response=resume)
+            return [SlotSet(Slot.TICKET_FIELD, None)]
         fields = ticket_fields()
         field = tracker.get_slot(Slot.TICKET_FIELD)
         if field not in fields:

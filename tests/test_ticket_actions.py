@@ -410,10 +410,22 @@ async def test_change_clears_the_named_field(text, field):
 
 async def test_a_change_with_no_ticket_under_way_says_so():
     said, state, _ = await run(ActionTicketChange(), make_tracker(intent="ticket_change", text="change the email"))
-    assert said == ["utter_no_ticket_to_change"] and state["pending"] is None
+    assert said == ["utter_no_ticket_to_change"] and state.get("pending") is None
     said, _, dispatcher = await run(ActionTicketChange(), make_tracker(
         slots={"ticket_last_ref": "LH-7KQ2MX"}, intent="ticket_change", text="change the email"))
     assert said == ["utter_ticket_already_sent"] and dispatcher.messages[0]["reference"] == "LH-7KQ2MX"
+
+
+async def test_a_field_named_at_a_step_with_no_ticket_answers_the_step():
+    step = {"branch": "credentials", "plan": ["caps_lock", "check_url"], "step": 0.0, "pending": "step_feedback"}
+    dispatcher = CollectingDispatcher()
+    events = await ActionTicketChange().run(dispatcher, make_tracker(
+        slots=step, intent="ticket_change", text="im sure its the right email"), {})
+    handed = [e for e in events if e.get("event") == "user"]
+    assert dispatcher.messages == [] and handed[0]["parse_data"]["intent"]["name"] == "still_broken"
+    said, state, _ = await run(ActionTicketChange(), make_tracker(
+        slots=step, intent="ticket_change", text="change the email"))
+    assert said == ["utter_no_ticket_to_change", "utter_resume_step"] and "pending" not in state
 
 
 async def test_change_without_a_field_asks_which():
