@@ -662,6 +662,8 @@ def respond_to_problem(dispatcher: CollectingDispatcher, tracker: Tracker, inten
                                                 or book.steps[on_screen].said_not_needed(text))
         # "no 2fa" at the lock step is an answer to that step, not a 2FA problem.
         no_twofa = branch in TWOFA_BRANCHES and says("no_2fa", text)
+        # "i use sms, it comes but its rejected" in a 2FA branch: still 2FA, whatever else it reads like.
+        names_method = current in TWOFA_BRANCHES and book.twofa_method_named(text) is not None
         joins = book.joined_plan(current, plan, index, text) != plan  # "already reinstalled the app"
         if fits_problem(tracker, branch, said_done):
             # "i lost my phone" at the backup-codes step: the very case the step is for.
@@ -669,7 +671,7 @@ def respond_to_problem(dispatcher: CollectingDispatcher, tracker: Tracker, inten
             dispatcher.utter_message(response="utter_did_that_help")
             return []
         if (book.belongs_to(branch, current) or on_screen in book.branches[branch] or said_done or about_step
-                or no_twofa or joins or says("still_failing", text)):
+                or no_twofa or names_method or joins or says("still_failing", text)):
             if tracker.get_slot(Slot.PENDING) == Pending.BROWSER_CHOICE:
                 return present_step_on_screen(dispatcher, tracker)
             # "google authenticator on my iphone" to the clock step: its iPhone version, not the next step.
