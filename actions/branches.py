@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 import yaml
 from rasa_sdk import Action, Tracker
@@ -123,6 +123,10 @@ def latest_intent(tracker: Tracker) -> Optional[str]:
 
 # A problem the classifier ranks beside a vague "I can't log in" with this much is the symptom.
 MIN_SYMPTOM_CONFIDENCE = 0.25
+# A problem ranked second by this much, named beside a step said done that moves on to it,
+# is where an opening message goes ("wrong password, but I just reset it").
+MIN_ONWARD_CONFIDENCE = 0.1
+MIN_ONWARD_SENTENCE_CONFIDENCE = 0.5
 # A sentence of a long vague message names the symptom when the classifier is this sure of it.
 MIN_SENTENCE_SYMPTOM_CONFIDENCE = 0.7
 
@@ -698,7 +702,31 @@ def open_first_branch(dispatcher: CollectingDispatcher, tracker: Tracker, branch
         # Rejected codes and a lost 2FA device have different steps.
         dispatcher.utter_message(response="utter_ask_twofa_kind")
         return [SlotSet(Slot.PENDING, None)]
+    onward = moved_on_at_opening(tracker, branch)
+    if onward is not None:
+        # "wrong password, but I just reset it yesterday": the reset is done, the wrong-password checks come.
+        return open_branch(dispatcher, tracker, onward[0], _with_titles([], [onward[1]]))
     return open_branch(dispatcher, tracker, branch)
+
+
+def moved_on_at_opening(tracker: Tracker, branch: str) -> Optional[Tuple[str, str]]:
+    """The branch an opening message goes on to, with the step of ``branch`` it says is
+    done, when that step moves on (playbook ``moves_on``) to a problem the classifier
+    ranks second to ``branch``'s; None otherwise."""
+    book = playbook.load()
+    text = tracker.latest_message.get("text") or ""
+    message = tracker.latest_message or {}
+    ranking = [e for e in message.get("intent_ranking") or [] if e.get("name") != "nlu_fallback"]
+    # Its second problem, in the whole message's ranking or as a sentence of its own.
+    candidates = ranking[:2] + [s for s in message.get(SENTENCE_INTENTS_KEY) or []
+                                if float(s.get("confidence") or 0.0) >= MIN_ONWARD_SENTENCE_CONFIDENCE]
+    for sid in book.steps_said_done(text, book.plan_for_branch(branch)):
+        for entry in candidates:
+            other = book.branch_for_intent.get(entry.get("name") or "")
+            if (other and other != branch and other in book.moves_on.get(sid, frozenset())
+                    and float(entry.get("confidence") or 0.0) >= MIN_ONWARD_CONFIDENCE):
+                return other, sid
+    return None
 
 
 def more_than_done(text: str, plan: List[str]) -> bool:

@@ -34,7 +34,9 @@ _CLAUSES = re.compile(r"[.;!?]+(?=\s|$)|\n+|,\s*|\s+(?:and|but|so|though|althoug
 # "Oh no," in front of a clause is dismay, not a negation of what follows.
 _DISMAY = re.compile(r"^\W*(?:oh\s+)?(?:no+|god|damn|shit|crap|dang)\b[\s,.!]*(?=\w)")
 _SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+")
-_QUESTION = re.compile(r"^\s*(is|are|am|do|does|did|can|could|should|would|will|how|what|where|which|why|who)\b|\?\s*$")
+# "can't log in, ..." and "don't know why" are statements: a question word followed by n't is not one.
+_QUESTION = re.compile(r"^\s*(is|are|am|do|does|did|can|could|should|would|will|how|what|where|which|why|who)\b"
+                       r"(?!\s?n?['’]?t\b)|\?\s*$")
 
 
 def statements(text: str) -> List[str]:

@@ -239,3 +239,13 @@ def test_every_branch_opened_by_an_intent_maps_back_to_it(book):
     for intent, branch in book.branch_for_intent.items():
         assert book.intent_for(branch) == intent
     assert book.intent_for("general") is None
+
+
+@pytest.mark.parametrize("text, stated", [
+    ("can't log in on the app, wrong password, but I just reset it yesterday", True),
+    ("don't know, it just spins", True), ("isn't working", True), ("can t log in", True),
+    ("is www.coinex.com the real site", False), ("can i reset it", False), ("do i need a passport", False),
+    ("did that help?", False),
+])
+def test_a_question_word_with_nt_starts_a_statement_not_a_question(text, stated):
+    assert bool(playbook.statements(text)) is stated
