@@ -669,13 +669,17 @@ def respond_to_problem(dispatcher: CollectingDispatcher, tracker: Tracker, inten
         # "i use sms, it comes but its rejected" in a 2FA branch: still 2FA, whatever else it reads like.
         names_method = current in TWOFA_BRANCHES and book.twofa_method_named(text) is not None
         joins = book.joined_plan(current, plan, index, text) != plan  # "already reinstalled the app"
+        # "wifi is fine" at an app step: a step of the other branch done, and nothing more: this one goes on.
+        theirs = book.plan_for_branch(branch) if branch in book.branches else []
+        other_done = (branch != current and bool(book.steps_said_done(text, theirs))
+                      and not more_than_done(text, theirs) and step_answer(text) != "problem_solved")
         if fits_problem(tracker, branch, said_done):
             # "i lost my phone" at the backup-codes step: the very case the step is for.
             dispatcher.utter_message(response="utter_step_fits_problem")
             dispatcher.utter_message(response="utter_did_that_help")
             return []
         if (book.belongs_to(branch, current) or on_screen in book.branches[branch] or said_done or about_step
-                or no_twofa or names_method or joins or says("still_failing", text)):
+                or no_twofa or names_method or joins or other_done or says("still_failing", text)):
             if tracker.get_slot(Slot.PENDING) == Pending.BROWSER_CHOICE:
                 return present_step_on_screen(dispatcher, tracker)
             # "google authenticator on my iphone" to the clock step: its iPhone version, not the next step.
