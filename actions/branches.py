@@ -274,11 +274,21 @@ def moving_on_intent(tracker: Tracker, places: int = 2, least: float = 0.3) -> O
     step = step_on_screen(tracker)
     if step is None:
         return None
+    return _moved_on_to(step.id, _ranked(tracker)[:places], least)
+
+
+def _ranked(tracker: Tracker) -> List[Dict[str, Any]]:
+    """The classifier's ranking of the latest message, without the fallback."""
+    return [e for e in (tracker.latest_message or {}).get("intent_ranking") or [] if e.get("name") != "nlu_fallback"]
+
+
+def _moved_on_to(step_id: str, candidates: List[Dict[str, Any]], least: float) -> Optional[str]:
+    """The first of ``candidates`` (``name``/``confidence`` entries), with ``least``
+    confidence, whose branch step ``step_id`` moves on to (playbook ``moves_on``)."""
     book = playbook.load()
-    ranking = [e for e in (tracker.latest_message or {}).get("intent_ranking") or [] if e.get("name") != "nlu_fallback"]
-    for entry in ranking[:places]:
+    for entry in candidates:
         branch = book.branch_for_intent.get(entry.get("name") or "")
-        if branch in book.moves_on.get(step.id, frozenset()) and float(entry.get("confidence") or 0.0) >= least:
+        if branch in book.moves_on.get(step_id, frozenset()) and float(entry.get("confidence") or 0.0) >= least:
             return entry["name"]
     return None
 
@@ -718,18 +728,15 @@ def moved_on_at_opening(tracker: Tracker, branch: str) -> Optional[Tuple[str, st
     done, when that step moves on (playbook ``moves_on``) to a problem the classifier
     ranks second to ``branch``'s; None otherwise."""
     book = playbook.load()
-    text = tracker.latest_message.get("text") or ""
     message = tracker.latest_message or {}
-    ranking = [e for e in message.get("intent_ranking") or [] if e.get("name") != "nlu_fallback"]
     # Its second problem, in the whole message's ranking or as a sentence of its own.
-    candidates = ranking[:2] + [s for s in message.get(SENTENCE_INTENTS_KEY) or []
-                                if float(s.get("confidence") or 0.0) >= MIN_ONWARD_SENTENCE_CONFIDENCE]
-    for sid in book.steps_said_done(text, book.plan_for_branch(branch)):
-        for entry in candidates:
-            other = book.branch_for_intent.get(entry.get("name") or "")
-            if (other and other != branch and other in book.moves_on.get(sid, frozenset())
-                    and float(entry.get("confidence") or 0.0) >= MIN_ONWARD_CONFIDENCE):
-                return other, sid
+    candidates = _ranked(tracker)[:2] + [s for s in message.get(SENTENCE_INTENTS_KEY) or []
+                                         if float(s.get("confidence") or 0.0) >= MIN_ONWARD_SENTENCE_CONFIDENCE]
+    for sid in book.steps_said_done(message.get("text") or "", book.plan_for_branch(branch)):
+        others = [c for c in candidates if book.branch_for_intent.get(c.get("name") or "") != branch]
+        onward = _moved_on_to(sid, others, MIN_ONWARD_CONFIDENCE)
+        if onward is not None:
+            return book.branch_for_intent[onward], sid
     return None
 
 
