@@ -17,6 +17,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from ..agents.repository import AgentRepository
 from ..agents.signin import SignInGuard
 from ..db.migrate import check_schema
+from ..handoff.relay import relay_from_env
+from ..handoff.service import LiveHandoff
+from ..handoff.tokens import ApiTokens
 from ..tickets.repository import TicketRepository
 from ..tickets.statuses import STATUSES
 from ..transcripts.config import known_intents
@@ -85,6 +88,8 @@ def create_app(settings: ConsoleSettings | None = None, transcripts: TranscriptS
         sign_in=SignInGuard(engine),
         tickets=TicketRepository(engine),
         known_intents=known_intents(),
+        live=LiveHandoff.on(engine, relay_from_env()),
+        tokens=ApiTokens(engine),
     )
     csrf.init_app(app)
     access.install(app)
@@ -93,9 +98,12 @@ def create_app(settings: ConsoleSettings | None = None, transcripts: TranscriptS
     from .api import bp as api_bp
     from .auth import bp as auth_bp
     from .conversations import bp as conversations_bp
+    from .live_api import bp as live_api_bp
     from .tickets import bp as tickets_bp
 
-    for blueprint in (auth_bp, conversations_bp, tickets_bp, admin_bp, api_bp):
+    # Checked in the blueprint instead: a session needs the CSRF token, a bearer token does not.
+    csrf.exempt(live_api_bp)
+    for blueprint in (auth_bp, conversations_bp, tickets_bp, admin_bp, api_bp, live_api_bp):
         app.register_blueprint(blueprint)
 
     app.jinja_env.filters["when"] = _format_time

@@ -1,5 +1,9 @@
 """Deny by default: every endpoint needs a signed-in agent unless listed in PUBLIC_ENDPOINTS.
 
+Pages know the agent from the session cookie; the JSON API (``/api/...``) also
+from a personal token (``Authorization: Bearer <token>``, made with
+``loginhelp agents token EMAIL``) for integrations and scripts.
+
 The check runs in ``before_request`` rather than as a decorator, so a route
 someone adds later is protected without anyone remembering to. Admin-only
 endpoints use ``admin_required`` (the admin blueprint applies it to all of its
@@ -56,17 +60,45 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
+def signed_in_with_token() -> bool:
+    """True when the request came with a personal API token (no cookie, so no CSRF token needed)."""
+    return bool(getattr(g, "via_token", False))
+
+
+def _agent_from_token() -> AgentView | None:
+    """The agent of ``Authorization: Bearer <token>``; None for any other scheme or a bad token."""
+    scheme, _, token = request.headers.get("Authorization", "").strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    agent_id = console().tokens.agent_id_for(token.strip())
+    agent = console().agents.get(agent_id) if agent_id is not None else None
+    return agent if agent is not None and agent.active else None
+
+
+def _unauthorized(message: str, **headers: str) -> Response:
+    response = jsonify(error=message)
+    response.status_code = 401
+    response.headers.update(headers)
+    return response
+
+
 def require_agent() -> Response | None:
     g.agent = None
+    g.via_token = False
     if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    if wants_json() and "Authorization" in request.headers:
+        # A token decides alone: a bad one is refused even next to a valid session cookie.
+        g.agent = _agent_from_token()
+        if g.agent is None:
+            return _unauthorized("invalid API token", **{"WWW-Authenticate": 'Bearer realm="loginhelp console"'})
+        g.via_token = True
         return None
     g.agent = _load_agent()
     if g.agent is not None:
         return None
     if wants_json():
-        response = jsonify(error="sign in required")
-        response.status_code = 401
-        return response
+        return _unauthorized("sign in required")
     target = request.full_path if request.query_string else request.path
     return redirect(url_for("auth.sign_in", next=target))  # type: ignore[return-value]  # werkzeug's Response, which Flask accepts
 

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, redirect, render_template, request, session, url_for
 
 from ..agents.signin import RATE_LIMITED
-from .access import safe_next, sign_in_session
+from .access import current_agent, safe_next, sign_in_session
 from .context import console
 
 bp = Blueprint("auth", __name__)
@@ -35,5 +35,9 @@ def sign_in() -> Any:
 
 @bp.route("/sign-out", methods=["POST"])
 def sign_out() -> Any:
+    agent = current_agent()
+    if agent is not None:
+        # Their live chats go back to the queue; they no longer count as available.
+        console().live.agent_signed_out(agent.id)
     session.clear()
     return redirect(url_for("auth.sign_in"))

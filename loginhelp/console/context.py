@@ -7,6 +7,8 @@ from flask import current_app
 
 from ..agents.repository import AgentRepository
 from ..agents.signin import SignInGuard
+from ..handoff.service import LiveHandoff
+from ..handoff.tokens import ApiTokens
 from ..tickets.repository import TicketRepository
 from ..transcripts.service import TranscriptService
 from .settings import ConsoleSettings
@@ -22,9 +24,13 @@ class ConsoleContext:
     sign_in: SignInGuard
     tickets: TicketRepository
     known_intents: tuple[str, ...]
+    #: Live handoff (queue, claims, live messages) and the personal API tokens of the JSON API.
+    live: LiveHandoff
+    tokens: ApiTokens
 
     def dispose(self) -> None:
         self.transcripts.dispose()
+        self.live.relay.close()
 
 
 def console() -> ConsoleContext:
