@@ -9,6 +9,7 @@ from typing import TextIO
 from ..agents.models import ROLES
 from ..agents.repository import AgentExists, AgentNotFound, AgentRepository, LastAdminError
 from ..agents.signin import SignInGuard
+from ..handoff.tokens import ApiTokens
 from .common import EXIT_OK, fail, open_engine, print_json
 
 
@@ -99,6 +100,19 @@ def cmd_sign_ins(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+def cmd_token(args: argparse.Namespace, out: TextIO) -> int:
+    """A new personal API token, printed once (only its hash is kept); the agent's earlier tokens stop working."""
+    with open_engine(args) as engine:
+        agent = AgentRepository(engine).find(args.email)
+        if agent is None:
+            raise fail(f"No agent with the email {args.email.strip().lower()}.")
+        if not agent.active:
+            raise fail(f"{agent.email} is disabled; enable the account first (a disabled account's tokens open nothing).")
+        token = ApiTokens(engine).issue(agent.id)
+    out.write(token + "\n")
+    return EXIT_OK
+
+
 def register_agents(commands: argparse._SubParsersAction) -> None:
     group = commands.add_parser("agents", help="agent console accounts")
     sub = group.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -130,6 +144,13 @@ def register_agents(commands: argparse._SubParsersAction) -> None:
     pw.add_argument("email", metavar="EMAIL")
     pw.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     pw.set_defaults(handler=cmd_set_password)
+
+    token = sub.add_parser(
+        "token",
+        help="make a personal API token for the console's JSON API (printed once; earlier tokens are revoked)",
+    )
+    token.add_argument("email", metavar="EMAIL")
+    token.set_defaults(handler=cmd_token)
 
     log = sub.add_parser("sign-ins", help="recent sign-in attempts, newest first")
     log.add_argument("--email", help="only this address")
