@@ -71,6 +71,10 @@ class LiveHandoff:
         self.relay.publish_message(message.to_dict())
         return message
 
+    def customer_seen(self, conversation_id: str) -> None:
+        """The customer is still there (socket open, typing): the wait limit counts from now."""
+        self.conversations.customer_seen(conversation_id)
+
     def place_in_queue(self, conversation_id: str) -> int | None:
         return self.conversations.place(conversation_id)
 
