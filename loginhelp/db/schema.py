@@ -11,6 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import MetaData
 
 from ..agents import models as _agents  # noqa: F401 - registers agents, sign_in_attempts
+from ..handoff import models as _handoff  # noqa: F401 - registers live_conversations, live_messages, ...
 from ..tickets import models as _tickets  # noqa: F401 - registers tickets, ticket_screenshots, ...
 from ..transcripts import models as _transcripts  # noqa: F401 - registers the console's conversation tables
 from .base import metadata

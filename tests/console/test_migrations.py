@@ -34,7 +34,7 @@ def _check(url: str) -> None:
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003" == head_revisions()[0]
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0004" == head_revisions()[0]
             names = set(inspect(conn).get_table_names())
             assert set(CONSOLE_TABLES) | {"agents", "sign_in_attempts"} <= names
             model = _console_metadata()
