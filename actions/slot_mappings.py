@@ -17,7 +17,8 @@ from rasa_sdk.forms import ValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions import playbook
-from loginhelp.contract import Slot
+from actions.triage import platform_noted
+from loginhelp.contract import RasaSlot, Slot
 
 
 class ValidateSlotMappings(ValidationAction):
@@ -30,3 +31,21 @@ class ValidateSlotMappings(ValidationAction):
         """How the customer gets 2FA codes, when this message names one way ("i use sms")."""
         named = playbook.load().twofa_method_named((tracker.latest_message or {}).get("text") or "")
         return {Slot.TWOFA_METHOD: named} if named and named != tracker.get_slot(Slot.TWOFA_METHOD) else {}
+
+    async def validate_platform(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """"in the app" says a phone, not which: an Android or iPhone named before stays.
+        Named alone where the triage asks for the symptom ("actually its the app, not the
+        site") and read as no symptom, the customer is told it is noted as where."""
+        named = playbook.load().only_platform_named((tracker.latest_message or {}).get("text") or "")
+        if (named and tracker.active_loop_name == "triage_form"
+                and tracker.get_slot(RasaSlot.REQUESTED_SLOT) == Slot.TRIAGE_SYMPTOM
+                and Slot.TRIAGE_SYMPTOM not in tracker.slots_to_validate()):
+            return {Slot.PLATFORM: platform_noted(dispatcher, tracker, named)}
+        last_user = max((i for i, e in enumerate(tracker.events) if e.get("event") == "user"), default=0)
+        before = next((e.get("value") for e in reversed(tracker.events[:last_user])
+                       if e.get("event") == "slot" and e.get("name") == Slot.PLATFORM), None)
+        if slot_value == playbook.UNKNOWN_PHONE and before in playbook.load().platform_versions:
+            return {Slot.PLATFORM: before}
+        return {Slot.PLATFORM: slot_value}

@@ -57,6 +57,16 @@ class ActionTriageIntro(Action):
 
 
 
+def platform_noted(dispatcher: CollectingDispatcher, tracker: Tracker, named: str) -> str:
+    """Tell the customer the platform they named where a symptom was asked is noted; the
+    platform to keep ("the app" says no more than the Android or iPhone already known)."""
+    dispatcher.utter_message(response="utter_noted_web" if named == WEB else "utter_noted_app")
+    said = tracker.get_slot(Slot.PLATFORM)
+    if named == playbook.UNKNOWN_PHONE and said in playbook.load().platform_versions:
+        return str(said)
+    return named
+
+
 class ValidateTriageForm(FormValidationAction):
     def name(self) -> Text:
         return "validate_triage_form"
@@ -89,20 +99,17 @@ class ValidateTriageForm(FormValidationAction):
         900123 is my number") where a symptom was asked is noted, and the customer told
         so, before the question is asked again."""
         message = tracker.latest_message or {}
-        if slot_value != "none":
+        book = playbook.load()
+        # Read before the symptom: "the app" alone is where, even when it reads like an app problem.
+        named = book.only_platform_named(message.get("text") or "")
+        if slot_value != "none" and named is None:
             return {Slot.TRIAGE_SYMPTOM: slot_value}
         if only_details(message, _DETAILS):
             dispatcher.utter_message(response="utter_noted")  # the entity's own slot keeps it
             return {Slot.TRIAGE_SYMPTOM: None}
-        book = playbook.load()
-        named = book.only_platform_named(message.get("text") or "")
         if named is None:
             return {Slot.TRIAGE_SYMPTOM: slot_value}
-        dispatcher.utter_message(response="utter_noted_web" if named == WEB else "utter_noted_app")
-        said = tracker.get_slot(Slot.PLATFORM)
-        if named == playbook.UNKNOWN_PHONE and said in book.phone_platforms:
-            named = said  # "the app" says no more than the Android or iPhone already known
-        return {Slot.TRIAGE_SYMPTOM: None, Slot.PLATFORM: named}
+        return {Slot.TRIAGE_SYMPTOM: None, Slot.PLATFORM: platform_noted(dispatcher, tracker, named)}
 
     async def extract_platform(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -56,6 +56,8 @@ def test_typos_share_a_lemma(nlp, text, lemma):
         ("the android app crashes", [("android app", "platform")]),
         ("android keeps crashing", [("android", "platform")]),
         ("the iphone app crashes", [("iphone app", "platform")]),
+        ("wrong password in the app", [("in the app", "platform")]),
+        ("my authenticator app is gone", []),
         ("on a Xiaomi Redmi Note 12", [("Xiaomi Redmi Note 12", "device")]),
         ("text +1-202-555-0147", [("+1-202-555-0147", "phone")]),
         ("on my iPhone 15 Pro Max", [("iPhone 15 Pro Max", "device")]),
