@@ -48,6 +48,16 @@ def known_platform(tracker: Tracker) -> Optional[str]:
     return said or kind or (playbook.WEB if tracker.get_slot(Slot.BROWSER) else None)
 
 
+def platform_in_use(tracker: Tracker) -> Optional[str]:
+    """The platform the customer is having the problem on, as far as it is sure: the one
+    they named, or the website when all else says a computer. A phone (its device or user
+    agent) does not say whether the app or the website fails."""
+    said = tracker.get_slot(Slot.PLATFORM)
+    if said:
+        return known_platform(tracker)
+    return playbook.WEB if known_platform(tracker) == playbook.WEB else None
+
+
 def twofa_method(tracker: Tracker) -> Optional[str]:
     """How the customer gets 2FA codes: as the latest message names it, else as noted before."""
     text = (tracker.latest_message or {}).get("text") or ""
@@ -200,7 +210,7 @@ def open_branch(dispatcher: CollectingDispatcher, tracker: Tracker, branch: str,
     """Start ``branch`` from its first step the customer has not already done; every
     step they say they did (or ``tried_before``) is noted as tried and never explained."""
     book = playbook.load()
-    plan = book.plan_for_branch(branch)
+    plan = book.plan_on(branch, book.plan_for_branch(branch), platform_in_use(tracker))
     said = book.steps_said_done(tracker.latest_message.get("text") or "", plan)
     tried = _with_titles(list(tried_before or []), said)
     index = _next_untried(plan, 0, tried, twofa_method(tracker))
@@ -246,12 +256,24 @@ def step_failed(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Even
     before = list(tracker.get_slot(Slot.STEPS_TRIED) or [])
     # "already cleared cache and cookies" while the connection is checked: the browser steps join.
     plan = book.joined_plan(branch, plan, index, text)
+    # "yes, I'm in the official app": the steps ahead are the app's, not the website's.
+    plan = book.plan_on(branch, plan, platform_in_use(tracker), index + 1)
     said = book.steps_said_done(text, plan[index + 1:])
     method = twofa_method(tracker)
+    inferred: List[EventType] = []
+    on_screen_methods = book.steps[plan[index]].methods
+    if method is None and len(on_screen_methods) == 1 and book.steps_said_done(text, plan[index:index + 1]):
+        # "my phone's time is automatic" to the clock step: codes from an authenticator,
+        # so the step for SMS codes that never arrive is not the next one.
+        method = next(iter(on_screen_methods))
+        inferred = [SlotSet(Slot.TWOFA_METHOD, method)]
     # A step that turns out not to fit ("I use SMS codes" to the clock step) was not tried.
     shown = plan[index:index + 1] if book.steps[plan[index]].fits(method) else []
     tried = _with_titles(before, shown + said)
     next_index = _next_untried(plan, index + 1, tried, method)
+    # "private window also blank": extensions are off there, so they are not the cause.
+    while next_index < len(plan) and any(p.search(text) for p in book.steps[plan[next_index]].ruled_out):
+        next_index = _next_untried(plan, next_index + 1, tried, method)
     for sid in plan[index:next_index + 1]:
         step = book.steps[sid]
         if step.if_not_needed and step.said_not_needed(text) and not named_before(tracker, step):
@@ -265,7 +287,27 @@ def step_failed(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Even
         return []
     if next_index < len(plan) and any(book.steps[sid].title in tried for sid in plan[index + 1:next_index]):
         dispatcher.utter_message(response="utter_skip_tried")
-    return [SlotSet(Slot.STEPS_TRIED, tried)] + present_step(dispatcher, tracker, branch, plan, next_index)
+    elif next_index >= len(plan):
+        plan, next_index = _gone_on(dispatcher, tracker, branch, plan, tried, method)
+    return inferred + [SlotSet(Slot.STEPS_TRIED, tried)] + present_step(dispatcher, tracker, branch, plan, next_index)
+
+
+def _gone_on(dispatcher: CollectingDispatcher, tracker: Tracker, branch: Optional[str], plan: List[str],
+             tried: List[str], method: Optional[str]) -> Tuple[List[str], int]:
+    """``plan`` with the steps of the branch it goes on with on the customer's platform
+    (playbook ``goes_on``), and the index of the first of them not tried; the plan's end
+    when there are none (then the ticket offer follows)."""
+    book = playbook.load()
+    platform = platform_in_use(tracker)
+    going = book.going_on(branch or "", platform)
+    if going is None or set(book.branches[going[0]]) & set(plan):
+        return plan, len(plan)
+    extended = plan + [sid for sid in book.plan_on(going[0], book.plan_for_branch(going[0]), platform)
+                       if sid not in plan]
+    index = _next_untried(extended, len(plan), tried, method)
+    if index < len(extended):
+        dispatcher.utter_message(response=going[1])
+    return extended, index
 
 
 def moving_on_intent(tracker: Tracker, places: int = 2, least: float = 0.3) -> Optional[str]:
@@ -650,6 +692,11 @@ def respond_to_problem(dispatcher: CollectingDispatcher, tracker: Tracker, inten
         if answer_to_step(tracker) == "problem_solved":
             return step_worked(dispatcher, tracker)
         text = tracker.latest_message.get("text") or ""
+        if (on_screen is not None and tracker.get_slot(Slot.PENDING) == Pending.STEP_FEEDBACK
+                and book.steps[on_screen].said_taken_up(text) and step_answer(text) is None):
+            # "i signed up with my phone maybe" to the step that says to try the phone: try it, then tell.
+            dispatcher.utter_message(response="utter_try_it")
+            return []
         if branch == current == "phishing":
             verdicts = addresses_shown(tracker)
             if verdicts:
@@ -927,6 +974,23 @@ def close_case(dispatcher: CollectingDispatcher, response: str = "utter_problem_
     dispatcher.utter_message(response=response)
     dispatcher.utter_message(response="utter_anything_else")
     return _forget_diagnosis()
+
+
+class ActionStopSteps(Action):
+    """A no to "Which browser are you using?": "no thanks, I'll wait" stops the steps
+    here with the way back open; a bare "no" gets the question again, saying why."""
+
+    def name(self) -> Text:
+        return "action_stop_steps"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        text = (tracker.latest_message or {}).get("text") or ""
+        if says("will_wait", text) or says("stops", text):
+            return close_case(dispatcher, "utter_steps_stopped")
+        dispatcher.utter_message(response="utter_browser_needed")
+        return [SlotSet(Slot.PENDING, Pending.BROWSER_CHOICE)]
 
 
 class ActionDeclineTicket(Action):

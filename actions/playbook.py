@@ -87,6 +87,10 @@ class Step:
     # How the customer says this step found the answer ("found it in my gmail"), in
     # words that mean nothing to other steps.
     solved: Tuple[Pattern, ...] = field(default=(), compare=False)
+    # How a customer takes up what the step suggests, untried yet ("maybe i signed up with my phone").
+    takes_up: Tuple[Pattern, ...] = field(default=(), compare=False)
+    # How a customer rules the step out while saying an earlier one failed ("private window also blank").
+    ruled_out: Tuple[Pattern, ...] = field(default=(), compare=False)
 
     def said_done(self, clause: str) -> bool:
         """Whether ``clause`` (lower case) says this step was done or cannot be done."""
@@ -97,6 +101,10 @@ class Step:
     def said_solved(self, text: str) -> bool:
         """Whether a clause of ``text`` says this step found the answer, without a negation."""
         return any(p.search(c) for c in stated_clauses(text) if not _NEGATION.search(c) for p in self.solved)
+
+    def said_taken_up(self, text: str) -> bool:
+        """Whether ``text`` takes up what the step suggests, without saying it was tried."""
+        return any(p.search(c) for c in stated_clauses(text) if not _NEGATION.search(c) for p in self.takes_up)
 
     def fits(self, method: Optional[str]) -> bool:
         """Whether the step fits the customer's way of getting 2FA codes (unknown fits all)."""
@@ -133,6 +141,10 @@ class Playbook:
     moves_on: Dict[str, FrozenSet[str]] = field(default_factory=dict)
     joins: Dict[str, Tuple[str, ...]] = field(default_factory=dict)
     opens_at: Tuple[str, ...] = ()
+    #: Branch -> website step -> the step standing for it in the app.
+    on_phone_steps: Dict[str, Dict[str, str]] = field(default_factory=dict)
+    #: Branch -> "web" | "phone" -> (the branch it goes on with, the response bridging them).
+    goes_on: Dict[str, Dict[str, Tuple[str, str]]] = field(default_factory=dict)
     platform_words: Dict[str, Tuple[Pattern, ...]] = field(default_factory=dict, compare=False)
     platform_fillers: Tuple[Pattern, ...] = field(default=(), compare=False)
     twofa_methods: Dict[str, Tuple[Pattern, ...]] = field(default_factory=dict, compare=False)
@@ -174,6 +186,23 @@ class Playbook:
 
     def plan_for_branch(self, branch: str) -> List[str]:
         return list(self.branches[branch])
+
+    def plan_on(self, branch: Optional[str], plan: List[str], platform: Optional[str], start: int = 0) -> List[str]:
+        """``plan`` with, from ``start`` on, the app's own steps for the website's when the
+        customer is on a phone (a step already in the plan is not brought in twice)."""
+        swaps = self.on_phone_steps.get(branch or "", {}) if platform in self.phone_platforms else {}
+        mapped = list(plan[:start])
+        for sid in plan[start:]:
+            own = swaps.get(sid, sid)
+            if own not in mapped:
+                mapped.append(own)
+        return mapped
+
+    def going_on(self, branch: str, platform: Optional[str]) -> Optional[Tuple[str, str]]:
+        """(branch, bridging response) that ``branch`` goes on with once its steps are
+        done, for the platform the customer is on; None when it ends there."""
+        kind = UNKNOWN_PHONE if platform in self.phone_platforms else platform
+        return self.goes_on.get(branch, {}).get(kind or "")
 
     def belongs_to(self, branch: str, current: Optional[str]) -> bool:
         """Whether a message about ``branch`` is about the ``current`` branch too."""
@@ -243,7 +272,7 @@ def _tuple(items) -> Tuple[str, ...]:
     return tuple(str(i) for i in (items or []))
 
 
-_SAID_KINDS = {"done", "unavailable", "not_needed", "needed", "about", "solved"}
+_SAID_KINDS = {"done", "unavailable", "not_needed", "needed", "about", "solved", "ruled_out", "takes_up"}
 
 
 def _patterns(items) -> Tuple[Pattern, ...]:
@@ -282,6 +311,10 @@ def parse(raw: dict) -> Playbook:
         moves_on={sid: frozenset(_tuple(b)) for sid, b in (raw.get("moves_on") or {}).items()},
         joins={b: _tuple(others) for b, others in (raw.get("joins") or {}).items()},
         opens_at=_tuple(raw.get("opens_at")),
+        on_phone_steps={str(b): {str(k): str(v) for k, v in (swaps or {}).items()}
+                        for b, swaps in (raw.get("on_phone_steps") or {}).items()},
+        goes_on={b: {str(kind): (str(g["branch"]), str(g["says"])) for kind, g in (kinds or {}).items()}
+                 for b, kinds in (raw.get("goes_on") or {}).items()},
         symptom_branch=dict(triage["symptom_branch"]),
         on_phone=dict(triage.get("on_phone") or {}),
         on_web=dict(triage.get("on_web") or {}),
@@ -305,6 +338,10 @@ def parse(raw: dict) -> Playbook:
                  if plan[i] in steps and steps[plan[i]].hands_over]
     problems += [f"unknown kind of words {kind!r} for step {sid!r} in said"
                  for sid, kinds in said.items() for kind in kinds or {} if kind not in _SAID_KINDS]
+    problems += [f"unknown step {sid!r} in on_phone_steps" for swaps in book.on_phone_steps.values()
+                 for pair in swaps.items() for sid in pair if sid not in steps]
+    problems += [f"goes_on of {b!r} names {kind!r}, not web or phone" for b, kinds in book.goes_on.items()
+                 for kind in kinds if kind not in (WEB, UNKNOWN_PHONE)]
     problems += [f"unknown step {sid!r} in moves_on" for sid in book.moves_on if sid not in steps]
     problems += [f"step {sid!r} of opens_at is unknown, in no branch or names no problem (about)"
                  for sid in book.opens_at
@@ -319,6 +356,8 @@ def parse(raw: dict) -> Playbook:
     related = [b for branch, others in book.related.items() for b in (branch, *others)]
     related += [b for others in book.moves_on.values() for b in others]
     related += [b for branch, others in book.joins.items() for b in (branch, *others)]
+    related += list(book.on_phone_steps)
+    related += [b for branch, kinds in book.goes_on.items() for b in (branch, *(g for g, _ in kinds.values()))]
     for name in list(book.branch_for_intent.values()) + list(book.symptom_branch.values()) + related:
         if name not in known:
             problems.append(f"unknown branch {name!r}")

@@ -31,6 +31,7 @@ def _used_responses() -> set:
             used |= {f"{step.response}_{b}" for b in book.browsers + (playbook.OTHER_BROWSER,)}
         if step.variant == "platform":
             used |= {f"{step.response}_{p}" for p in book.platform_versions}
+    used |= {says for kinds in book.goes_on.values() for _, says in kinds.values()}
     return used
 
 

@@ -249,3 +249,62 @@ def test_every_branch_opened_by_an_intent_maps_back_to_it(book):
 ])
 def test_a_question_word_with_nt_starts_a_statement_not_a_question(text, stated):
     assert bool(playbook.statements(text)) is stated
+
+
+def test_the_app_gets_its_own_check_instead_of_the_address_bar(book):
+    credentials = book.plan_for_branch("credentials")
+    assert "check_url" in credentials
+    on_app = book.plan_on("credentials", credentials, "ios")
+    assert "check_url" not in on_app and on_app.index("official_app") == credentials.index("check_url")
+    assert book.plan_on("credentials", credentials, "web") == credentials
+    assert book.plan_on("credentials", credentials, None) == credentials
+    # A link is checked wherever it was sent: the phishing branch keeps the address check.
+    assert book.plan_on("phishing", book.plan_for_branch("phishing"), "android") == book.plan_for_branch("phishing")
+    # Steps before ``start`` (already shown) stay as they were; none is brought in twice.
+    assert book.plan_on("credentials", ["check_url", "official_app"], "phone", 1) == ["check_url", "official_app"]
+
+
+def test_the_connection_branch_goes_on_with_the_setup_of_the_platform(book):
+    assert book.going_on("connection", "web") == ("browser", "utter_goes_on_browser")
+    assert book.going_on("connection", "android") == ("app", "utter_goes_on_app")
+    assert book.going_on("connection", "phone") == ("app", "utter_goes_on_app")
+    assert book.going_on("connection", None) is None
+    assert book.going_on("credentials", "web") is None
+
+
+def test_goes_on_and_on_phone_steps_must_name_known_things():
+    raw = {
+        "after_address_warning": "a",
+        "branch_for_intent": {},
+        "branches": {"one": ["a"]},
+        "on_phone_steps": {"one": {"a": "missing_step"}},
+        "goes_on": {"one": {"tablet": {"branch": "nowhere", "says": "utter_x"}}},
+        "triage": {"symptom_branch": {}, "general": {"basics": []}},
+        "steps": {"a": {"response": "utter_a", "title": "A"}},
+        "browsers": [],
+        "phone_platforms": ["phone"],
+    }
+    with pytest.raises(ValueError) as refused:
+        playbook.parse(raw)
+    assert "unknown step 'missing_step' in on_phone_steps" in str(refused.value)
+    assert "goes_on of 'one' names 'tablet', not web or phone" in str(refused.value)
+    assert "unknown branch 'nowhere'" in str(refused.value)
+
+
+@pytest.mark.parametrize("text, ruled_out", [
+    ("private window also blank", True),
+    ("tried incognito too, same", True),
+    ("same in firefox", False),
+])
+def test_a_failing_private_window_rules_extensions_out(book, text, ruled_out):
+    assert any(p.search(text) for p in book.steps["extensions"].ruled_out) is ruled_out
+
+
+@pytest.mark.parametrize("text, taken_up", [
+    ("i signed up with my phone maybe", True),
+    ("maybe it was my work email", True),
+    ("i didn't sign up with my phone", False),
+    ("no email from coinex anywhere", False),
+])
+def test_taking_up_what_the_step_suggests(book, text, taken_up):
+    assert book.steps["find_login_email"].said_taken_up(text) is taken_up
