@@ -231,6 +231,15 @@ class LiveRepository:
             ).all()
         return [_conversation(r) for r in rows]
 
+    def live(self, channel: str | None = None) -> list[LiveConversationView]:
+        """Conversations waiting or with an agent (of one channel): what a channel process must watch."""
+        query = _CONVERSATIONS.where(_lc.c.state.in_((WAITING, ACTIVE)))
+        if channel is not None:
+            query = query.where(_lc.c.channel == channel)
+        with self._engine.connect() as conn:
+            rows = conn.execute(query.order_by(_lc.c.id)).all()
+        return [_conversation(r) for r in rows]
+
     def place(self, conversation_id: str) -> int | None:
         """The customer's place in the queue (1 = next), None when not waiting; what the assistant tells them."""
         with self._engine.connect() as conn:

@@ -82,6 +82,10 @@ class LiveHandoff:
         """None or released: the assistant answers; waiting or active: the message goes to the live chat."""
         return self.conversations.get(conversation_id)
 
+    def live(self, channel: str | None = None) -> list[LiveConversationView]:
+        """Conversations in the live chat (waiting or active): a channel process watches these for agent replies."""
+        return self.conversations.live(channel)
+
     def expire_waiting(self) -> list[str]:
         """Drop customers who left the queue (no sign of life within the wait limit); run it now and then."""
         expired = self.conversations.expire_waiting()
