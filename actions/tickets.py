@@ -491,6 +491,10 @@ class ValidateTicketForm(FormValidationAction):
         result = self._free_text(Slot.TICKET_DEVICE, value, dispatcher)
         if result[Slot.TICKET_DEVICE] and version and not tracker.get_slot(Slot.TICKET_BROWSER_VERSION):
             result[Slot.TICKET_BROWSER_VERSION] = version.group().strip()
+            # "samsung s22, app 3.21": the device is what is left once the version is taken out.
+            rest = (str(value)[:version.start()] + str(value)[version.end():]).strip(" ,;/-")
+            if rest and named & {"device", "platform"}:
+                result[Slot.TICKET_DEVICE] = rest
         return result
 
     @answered
