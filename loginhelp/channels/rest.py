@@ -14,6 +14,11 @@ deep. Here a lone surrogate in the text or the metadata becomes U+FFFD and the
 message is answered as usual; metadata nested more than
 ``common.MAX_JSON_DEPTH`` levels, or a sender or input channel that is not
 valid text, is a 400.
+
+Live handoff: never. A REST client only gets replies to its own request, so an
+agent's message could not be pushed to it; REST customers are offered a
+support ticket, not a live agent, and this channel never asks the live chat
+(``loginhelp.channels.live``) about a conversation.
 """
 from __future__ import annotations
 

@@ -17,6 +17,13 @@ python-socketio 5.x:
   a lone surrogate escape included (it becomes U+FFFD and the message is answered).
 * Two defects of python-engineio 4.15.1's polling transport, each a 5xx or a hung
   request on a bad client's POST, are fixed in ``EngineIOServer`` below.
+
+Live handoff (``loginhelp.channels.live``): while a support agent has, or is about
+to take, the conversation, the customer's messages go to the agent instead of
+Rasa, and the agent's are emitted to the session's room as ``bot_message_evt``
+with only ``text``, exactly like the assistant's replies (the widget shows it as
+text, never as HTML). Only the process the session is connected to emits; a
+customer who reconnects gets what they missed.
 """
 from __future__ import annotations
 
@@ -39,6 +46,7 @@ from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
 from loginhelp.channels.common import clean_text, widget_metadata
+from loginhelp.channels.live import LiveBridge, shared_bridge
 from loginhelp.contract import WidgetMetadata
 
 logger = logging.getLogger(__name__)
@@ -113,12 +121,39 @@ def valid_session_id(value: Any) -> Optional[str]:
     return None
 
 
+class SocketIODelivery:
+    """How the live chat reaches a widget: the bot-message event in the conversation's room, from this process."""
+
+    def __init__(self, sio: AsyncServer, event: str, namespace: Optional[str]) -> None:
+        self.sio = sio
+        self.event = event
+        self.namespace = namespace or "/"
+
+    def present(self, conversation_id: str) -> bool:
+        """A client of this process is in the room (a room of another process's clients is empty here)."""
+        return any(True for _ in self.sio.manager.get_participants(self.namespace, conversation_id))
+
+    def connected(self, conversation_id: str) -> bool:
+        return self.present(conversation_id)
+
+    async def deliver(self, conversation_id: str, text: str) -> None:
+        await self.sio.emit(self.event, {"text": text}, room=conversation_id, namespace=self.namespace)
+
+
 class SocketIOInput(StockSocketIOInput):
-    """Rasa's socket.io input channel with validation and awaited room joins."""
+    """Rasa's socket.io input channel with validation, awaited room joins and the live handoff."""
+
+    #: The live handoff of this process; tests give each server its own.
+    live: Optional[LiveBridge] = None
 
     @classmethod
     def name(cls) -> Text:
         return "socketio"
+
+    def live_bridge(self) -> LiveBridge:
+        if self.live is None:
+            self.live = shared_bridge()
+        return self.live
 
     def _metadata(self, data: Dict[str, Any]) -> WidgetMetadata:
         raw = data.get(self.metadata_key)
@@ -141,6 +176,14 @@ class SocketIOInput(StockSocketIOInput):
 
         async def say(sid: Text, text: Text) -> None:
             await sio.emit(self.bot_message_evt, {"text": text}, room=sid, namespace=self.namespace)
+
+        @socketio_webhook.listener("after_server_start")
+        async def start_live_chat(_app: Any, _loop: Any) -> None:
+            await self.live_bridge().attach(self.name(), SocketIODelivery(sio, self.bot_message_evt, self.namespace))
+
+        @socketio_webhook.listener("before_server_stop")
+        async def stop_live_chat(_app: Any, _loop: Any) -> None:
+            await self.live_bridge().detach(self.name())
 
         @socketio_webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -174,6 +217,8 @@ class SocketIOInput(StockSocketIOInput):
                 if inspect.isawaitable(joined):  # python-socketio >= 5.10
                     await joined
             await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
+            # Back in the room (a reload, a new tab): agent messages sent while away come now.
+            await self.live_bridge().seen(session_id if self.session_persistence else sid)
 
         @sio.on(self.user_message_evt, namespace=self.namespace)
         async def handle_message(sid: Text, data: Any = None) -> None:
@@ -193,8 +238,20 @@ class SocketIOInput(StockSocketIOInput):
             if not isinstance(text, str):
                 await say(sid, UNREADABLE_MESSAGE)
                 return
+            text = clean_text(text)
+
+            async def reply(line: str) -> None:
+                await say(sid, line)
+
+            try:
+                taken = await self.live_bridge().intercept(sender_id, self.name(), text, reply)
+            except Exception:  # noqa: BLE001 - the assistant answers rather than nobody
+                logger.exception("socket.io message could not reach the live chat")
+                taken = False
+            if taken:
+                return  # a support agent has the conversation: the assistant stays silent
             message = UserMessage(
-                clean_text(text),
+                text,
                 SocketIOOutput(sio, self.bot_message_evt),
                 sender_id,
                 input_channel=self.name(),

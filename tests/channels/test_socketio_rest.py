@@ -27,6 +27,10 @@ def custom_data(user_agent: str = CHROME_UA, **extra: Any) -> Dict[str, Any]:
             "client_time": int(time.time() * 1000), **extra}
 
 
+#: What the widget sends when it has no stored session.
+NEW_SESSION: Dict[str, Any] = {"session_id": None}
+
+
 class WidgetClient:
     """What the widget does on the wire: session_request, then user_uttered with customData."""
 
@@ -39,7 +43,7 @@ class WidgetClient:
         self.sio.on("bot_uttered", self.inbox.put)
         self.sio.on("session_confirm", self.confirmed.put)
 
-    async def connect(self, session_request: Any = {"session_id": None}) -> str:
+    async def connect(self, session_request: Any = NEW_SESSION) -> str:
         await self.sio.connect(self.url, socketio_path="/socket.io", transports=["polling"])
         await self.sio.emit("session_request", session_request)
         self.session_id = await asyncio.wait_for(self.confirmed.get(), 10)

@@ -3,6 +3,11 @@
 Rasa's public channel hooks are overridden as in the stock connector
 (``name``, ``from_credentials``, ``get_output_channel``, ``blueprint``); what
 each update means is read in ``updates``, replies go out through ``output``.
+
+Live handoff (``loginhelp.channels.live``): while a support agent has, or is about
+to take, the chat, a message, photo, document or pressed button goes to the agent
+(``updates.live_chat_line``) instead of Rasa, and the agent's messages are sent by
+the bot as plain text, by exactly one replica.
 """
 from __future__ import annotations
 
@@ -19,13 +24,14 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from loginhelp.channels.common import TooDeep, clean_json, clean_text
+from loginhelp.channels.live import LiveBridge, shared_bridge
 from loginhelp.contract import ChannelMessage, TelegramMetadata
 
 from .output import TelegramOutput
 from .settings import TelegramSettings
 from .state import RedisUpdateIds, SeenUpdates
 from .text import MAX_MESSAGE_CHARS, utf16_len
-from .updates import MalformedUpdate, callback_metadata, chat_id, int_or_none, read_message
+from .updates import MalformedUpdate, callback_metadata, chat_id, int_or_none, live_chat_line, read_message
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +49,22 @@ GROUP_CHAT_TEXT = (
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
 
+class TelegramDelivery:
+    """How the live chat reaches a Telegram customer: the bot sends it, from whichever replica claims it."""
+
+    def __init__(self, output: TelegramOutput) -> None:
+        self.output = output
+
+    def present(self, conversation_id: str) -> bool:
+        return True  # the Bot API reaches any chat from any replica
+
+    def connected(self, conversation_id: str) -> bool:
+        return False  # no connection to hold: only the customer's messages show they are still there
+
+    async def deliver(self, conversation_id: str, text: str) -> None:
+        await self.output.send_text_message(conversation_id, text)
+
+
 class TelegramInput(StockTelegramInput):
     """Telegram input channel (webhook) configured from the environment."""
 
@@ -54,8 +76,10 @@ class TelegramInput(StockTelegramInput):
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "TelegramInput":
         return cls(TelegramSettings.load(credentials))
 
-    def __init__(self, settings: Optional[TelegramSettings] = None, **_: Any) -> None:
+    def __init__(self, settings: Optional[TelegramSettings] = None, live: Optional[LiveBridge] = None,
+                 **_: Any) -> None:
         settings = settings or TelegramSettings.load()
+        self.live = live  # the process's shared bridge unless given (tests give each "replica" its own)
         super().__init__(settings.token, settings.bot_username, settings.webhook_url, debug_mode=False)
         self.settings = settings
         self.webhook_registered = False
@@ -72,6 +96,23 @@ class TelegramInput(StockTelegramInput):
         if self._output is None:
             self._output = TelegramOutput(str(self.settings.token), self.settings.api_base)
         return self._output
+
+    def live_bridge(self) -> LiveBridge:
+        if self.live is None:
+            self.live = shared_bridge()
+        return self.live
+
+    async def _to_live_chat(self, chat: int, line: str, output: TelegramOutput) -> bool:
+        """True when a support agent has the chat and took ``line`` (Rasa must not answer it)."""
+
+        async def reply(text: str) -> None:
+            await output.send_text_message(str(chat), text)
+
+        try:
+            return await self.live_bridge().intercept(str(chat), self.name(), line, reply)
+        except Exception:  # noqa: BLE001 - the assistant answers rather than nobody
+            logger.exception("Telegram message could not reach the live chat")
+            return False
 
     def _telegram(self) -> TelegramOutput:
         output = self.get_output_channel()
@@ -137,6 +178,9 @@ class TelegramInput(StockTelegramInput):
             if chat_type in ("group", "supergroup"):
                 await output.send_message(chat, GROUP_CHAT_TEXT.format(mention=mention))
             return "ignored: not a private chat"
+        line = live_chat_line(message)
+        if line is not None and await self._to_live_chat(chat, line, output):
+            return "live chat"
         text, metadata = read_message(message)
         if text is None:
             await output.send_message(chat, UNSUPPORTED_CONTENT_TEXT)
@@ -161,16 +205,16 @@ class TelegramInput(StockTelegramInput):
         payload = query.get("data")  # the button's payload itself: all of them fit in 64 bytes
         if not isinstance(payload, str) or not payload:
             return "ignored: no callback data"
-        await self._show_choice(output, chat, message, payload)
+        title = await self._show_choice(output, chat, message, payload)
+        if await self._to_live_chat(chat, title or clean_text(payload), output):
+            return "live chat"
         await self._forward(on_new_message, output, chat, clean_text(payload), callback_metadata(query))
         return "processed"
 
     @staticmethod
-    async def _show_choice(output: TelegramOutput, chat: int, message: Dict[str, Any], data: str) -> None:
-        """Replace the question's keyboard by the customer's choice (best effort)."""
+    async def _show_choice(output: TelegramOutput, chat: int, message: Dict[str, Any], data: str) -> Optional[str]:
+        """Replace the question's keyboard by the customer's choice (best effort); the button's title."""
         message_id = int_or_none(message.get("message_id"))
-        if message_id is None:
-            return
         title = None
         markup = message.get("reply_markup")
         rows = markup.get("inline_keyboard") if isinstance(markup, dict) else None
@@ -179,6 +223,8 @@ class TelegramInput(StockTelegramInput):
                 if isinstance(button, dict) and button.get("callback_data") == data:
                     title = button.get("text")
         question = message.get("text") if isinstance(message.get("text"), str) else ""
+        if message_id is None:
+            return title
         try:
             if title and question and utf16_len(question) + utf16_len(title) + 4 <= MAX_MESSAGE_CHARS:
                 await output.edit_message_text(f"{question}\n\n✔ {title}", chat, message_id)
@@ -186,6 +232,7 @@ class TelegramInput(StockTelegramInput):
                 await output.edit_message_reply_markup(chat, message_id)
         except Exception as error:  # noqa: BLE001 - e.g. the message is too old to edit
             logger.debug("Could not update the pressed button's message: %s", error)
+        return title if isinstance(title, str) and title.strip() else None
 
     async def _handle_update(self, update: Dict[str, Any], on_new_message: OnNewMessage) -> str:
         output = self._telegram()
@@ -212,9 +259,13 @@ class TelegramInput(StockTelegramInput):
             if self.seen.shared is not None:
                 redis = self.seen.shared.settings
                 logger.info("Telegram update ids are shared in Redis %s:%s/%s.", redis.host, redis.port, redis.db)
+            if self.settings.enabled:
+                await self.live_bridge().attach(self.name(), TelegramDelivery(self._telegram()))
 
         @telegram_webhook.listener("before_server_stop")
         async def stop(_app: Any, _loop: asyncio.AbstractEventLoop) -> None:
+            if self.settings.enabled:
+                await self.live_bridge().detach(self.name())
             if self._webhook_task is not None:
                 self._webhook_task.cancel()
             if self._output is not None:

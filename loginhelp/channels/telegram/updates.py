@@ -104,3 +104,20 @@ def read_message(message: Dict[str, Any]) -> Tuple[Optional[str], TelegramMetada
 def callback_metadata(query: Dict[str, Any]) -> TelegramMetadata:
     """The metadata of a pressed button: who pressed it."""
     return {Metadata.CHANNEL_USER: channel_user(query.get("from"))}
+
+
+def live_chat_line(message: Dict[str, Any]) -> Optional[str]:
+    """What a support agent reads for a message during a live handoff: the text as typed (commands
+    too), ``[photo]`` or ``[document: name]`` with any caption; None for content nobody can read."""
+    text = message.get("text")
+    if isinstance(text, str):
+        return clean_text(text)
+    attachment = attachment_from_message(message)
+    if attachment is None:
+        return None
+    if isinstance(message.get("photo"), list) and attachment["file_name"] is None and attachment["mime_type"] is None:
+        line = "[photo]"
+    else:
+        line = f"[document: {attachment['file_name'] or 'no name'}]"
+    caption = clean_text(message.get("caption")) if isinstance(message.get("caption"), str) else ""
+    return f"{line} {caption}" if caption else line
