@@ -72,14 +72,15 @@ class World:
     agent: AgentView
     bridges: List[LiveBridge]
 
-    def bridge(self, sweep_seconds: float = 60.0) -> LiveBridge:
+    def bridge(self, sweep_seconds: float = 60.0, presence_seconds: float = 30.0) -> LiveBridge:
         """A replica: its own engine, Redis connections and listener."""
         engine = make_engine(self.url)
         if self.relay is None:
-            made = LiveBridge(LiveHandoff.on(engine, Relay()), Claims(), sweep_seconds=sweep_seconds)
+            made = LiveBridge(LiveHandoff.on(engine, Relay()), Claims(), sweep_seconds=sweep_seconds,
+                              presence_seconds=presence_seconds)
         else:
             made = LiveBridge(LiveHandoff.on(engine, RedisRelay.connect(self.relay)), RedisClaims.connect(self.relay),
-                              sweep_seconds=sweep_seconds)
+                              sweep_seconds=sweep_seconds, presence_seconds=presence_seconds)
         self.bridges.append(made)
         return made
 
@@ -216,6 +217,31 @@ async def test_socketio_agent_messages_sent_while_away_arrive_on_reconnect_once(
             await second.close()
 
 
+async def test_socketio_a_connected_waiting_customer_keeps_their_place_and_a_gone_one_does_not(world: World):
+    bridge = world.bridge(sweep_seconds=0.1, presence_seconds=0.0)
+    channel = SocketIOInput.from_credentials(WIDGET)
+    channel.live = bridge
+    async with serve(channel) as served:
+        client = WidgetClient(served.url)
+        session = await client.connect()
+        await off_thread(world.console.request_agent, session, "socketio")
+
+        def seen_at() -> Any:
+            view = world.console.state_of(session)
+            assert view is not None
+            return view.customer_seen_at
+
+        queued = seen_at()
+        await until(lambda: seen_at() > queued, what="a sign of life while connected")
+        await client.close()
+        await until(lambda: not any(True for _ in channel.sio.manager.get_participants("/", session)),
+                    what="the room to empty")
+        await asyncio.sleep(0.3)
+        gone = seen_at()
+        await asyncio.sleep(0.5)
+        assert seen_at() == gone  # the wait limit runs: the console's queue drops them after it
+
+
 # --- Telegram ----------------------------------------------------------------------------------
 
 
@@ -340,8 +366,30 @@ async def test_without_redis_the_agent_reply_is_read_from_storage(world_without_
         assert not bridge.listening  # nothing to listen to
 
 
-async def test_rest_is_never_routed_to_a_live_agent():
-    from loginhelp.channels import rest
+async def test_rest_is_never_routed_to_a_live_agent(world: World):
+    # REST cannot push an agent's message: even a conversation in the queue is answered by the assistant.
+    import aiohttp
 
-    assert "live" in (rest.__doc__ or "").lower()
-    assert not hasattr(rest.RestInput, "live_bridge")
+    from loginhelp.channels.rest import RestInput
+
+    await off_thread(world.console.request_agent, "rest-customer", "rest")
+    async with serve(RestInput()) as served:
+        async with aiohttp.ClientSession() as http:
+            async with http.post(f"{served.url}/webhooks/rest/webhook",
+                                 json={"sender": "rest-customer", "message": "hello?"}) as reply:
+                assert await reply.json() == [{"recipient_id": "rest-customer", "text": "echo: hello?"}]
+    assert world.customer_lines("rest-customer") == []
+
+
+def test_secret_warnings_are_the_domains_each_once_with_a_fallback(tmp_path):
+    import yaml
+
+    from loginhelp.handoff.customer_lines import SECRET_FALLBACK
+
+    with open(os.path.join(os.path.dirname(__file__), "..", "..", "domain.yml"), encoding="utf-8") as handle:
+        responses = yaml.safe_load(handle)["responses"]
+    password = responses["utter_secret_password"][0]["text"]
+    seed = responses["utter_secret_seed_phrase"][0]["text"]
+    assert secret_warnings(["password", "seed_phrase", "password"]) == [password, seed]
+    assert secret_warnings(["something_new"]) == [password]  # as the assistant's action does
+    assert secret_warnings(["password"], tmp_path / "missing.yml") == [SECRET_FALLBACK]
