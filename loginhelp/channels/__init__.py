@@ -6,4 +6,7 @@
 
 All of them hand the same ``UserMessage`` to the same Rasa agent: the conversation
 logic is the domain's, the rules' and the actions'; a channel only renders.
+During a live handoff socket.io and Telegram hand the customer's messages to the
+support agent instead, and deliver the agent's (``live.py``); REST cannot push, so
+it is never routed to an agent.
 """

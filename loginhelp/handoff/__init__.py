@@ -2,8 +2,9 @@
 
 Tables in models.py (migration 0004); the queue and the chat in repository.py,
 who can take a chat in availability.py, personal API tokens in tokens.py, the
-Redis notifications between processes in relay.py, and service.py tying them
-together for the console's API and, later, the Rasa channels.
+Redis notifications between processes in relay.py, service.py tying them
+together for the console's API and the Rasa channels (loginhelp/channels/live.py),
+and what the customer reads about the live chat in customer_lines.py.
 """
 from __future__ import annotations
 
