@@ -18,7 +18,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import playbook
 from actions.triage import platform_noted
-from loginhelp.contract import RasaSlot, Slot
+from loginhelp.contract import LANGUAGE_KEY, RasaSlot, Slot
 
 
 class ValidateSlotMappings(ValidationAction):
@@ -31,6 +31,17 @@ class ValidateSlotMappings(ValidationAction):
         """How the customer gets 2FA codes, when this message names one way ("i use sms")."""
         named = playbook.load().twofa_method_named((tracker.latest_message or {}).get("text") or "")
         return {Slot.TWOFA_METHOD: named} if named and named != tracker.get_slot(Slot.TWOFA_METHOD) else {}
+
+    async def extract_language(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """The first message surely not in English ("hola, no puedo entrar a mi cuenta"):
+        the customer is told, once, that the replies are in English, before the answer."""
+        language = (tracker.latest_message or {}).get(LANGUAGE_KEY)
+        if not language or tracker.get_slot(Slot.LANGUAGE):
+            return {}
+        dispatcher.utter_message(response="utter_english_only")
+        return {Slot.LANGUAGE: language}
 
     async def validate_platform(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

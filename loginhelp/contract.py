@@ -45,6 +45,8 @@ class Slot:
     #: authenticator, sms or email, once the customer's words name how they get 2FA codes.
     TWOFA_METHOD: Final = "twofa_method"
     TICKET_REF: Final = "ticket_ref"
+    #: The language the customer first wrote in that is not English (they were told the replies are in English).
+    LANGUAGE: Final = "language"
     #: The most alarming verdict on an address the customer showed (one of ``AddressVerdict``).
     ADDRESS_VERDICT: Final = "address_verdict"
     # The triage of a vague "I can't log in".
@@ -227,6 +229,10 @@ class TelegramMetadata(TypedDict, total=False):
 #: The page just reloads." names its problem in one sentence, which the whole
 #: message's ranking dilutes (loginhelp/nlu/intent_classifier.py).
 SENTENCE_INTENTS_KEY: Final = "sentence_intents"
+
+#: The language a message is surely written in when it is not English ("es", "tr",
+#: "other" for another script), else absent (loginhelp/nlu/language_detector.py).
+LANGUAGE_KEY: Final = "language"
 
 
 # --- What the actions write into a conversation for others to read -----------------------
