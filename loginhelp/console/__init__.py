@@ -42,6 +42,18 @@ def _format_time(value: Any, with_seconds: bool = False) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC" if with_seconds else "%Y-%m-%d %H:%M UTC")
 
 
+def _duration(seconds: float | None) -> str:
+    """Seconds as "45s", "3m 05s" or "1h 02m": waits and handling times at a glance."""
+    if seconds is None:
+        return "-"
+    total = int(round(seconds))
+    if total < 60:
+        return f"{total}s"
+    if total < 3600:
+        return f"{total // 60}m {total % 60:02d}s"
+    return f"{total // 3600}h {total % 3600 // 60:02d}m"
+
+
 def _pretty_json(value: Any, compact: bool = False) -> str:
     """JSON as plain text; returned unmarked so Jinja escapes it like any customer text."""
     if compact:
@@ -108,6 +120,7 @@ def create_app(settings: ConsoleSettings | None = None, transcripts: TranscriptS
 
     app.jinja_env.filters["when"] = _format_time
     app.jinja_env.filters["pretty_json"] = _pretty_json
+    app.jinja_env.filters["duration"] = _duration
     app.jinja_env.globals.update(current_agent=access.current_agent, TICKET_STATUSES=STATUSES,
                                  address_verdict_labels=ADDRESS_VERDICT_LABELS,
                                  address_verdicts=list(ADDRESS_VERDICT_LABELS.items()))

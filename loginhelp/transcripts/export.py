@@ -10,6 +10,7 @@ from .review import Correction
 CONVERSATION_COLUMNS = (
     "conversation_id", "channel", "started_at", "last_activity_at", "turns", "sessions", "branch", "outcome",
     "low_confidence_turns", "reviewed", "reviewed_by", "tags", "tickets", "first_message",
+    "wait_seconds", "handling_seconds",
 )
 
 

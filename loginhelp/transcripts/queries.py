@@ -18,9 +18,12 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.sql import ColumnElement, Select
 
 from ..contract import ADDRESS_VERDICTS
+from ..db.timeutil import utcnow
+from ..handoff.figures import figures, taken_by_agent
+from ..handoff.models import live_conversations
 from ..tickets.models import Ticket
 from .models import conversation_intents, conversation_reviews, conversation_search, conversation_summaries, conversation_tags
-from .summary import ABANDONED, HANDED, OUTCOME_LABELS, OUTCOMES, SOLVED, TICKET, search_words
+from .summary import ABANDONED, AGENT, HANDED, OUTCOME_LABELS, OUTCOMES, SOLVED, TICKET, search_words
 
 tickets = Ticket.__table__
 cs = conversation_summaries
@@ -166,6 +169,9 @@ class ConversationRow:
     reviewed_by: str | None
     tags: list[str] = field(default_factory=list)
     tickets: list[TicketLink] = field(default_factory=list)
+    #: Live handoff figures (loginhelp/handoff/figures.py); None when no agent was asked for.
+    wait_seconds: float | None = None
+    handling_seconds: float | None = None
 
     @property
     def reviewed(self) -> bool:
@@ -193,7 +199,13 @@ class ConversationRow:
             "reviewed_by": self.reviewed_by,
             "tags": list(self.tags),
             "tickets": [{"reference": t.reference, "status": t.status} for t in self.tickets],
+            "wait_seconds": _rounded(self.wait_seconds),
+            "handling_seconds": _rounded(self.handling_seconds),
         }
+
+
+def _rounded(seconds: float | None) -> float | None:
+    return round(seconds, 1) if seconds is not None else None
 
 
 @dataclass(frozen=True)
@@ -213,8 +225,10 @@ class ConversationQuery:
         self._engine = engine
         self._facets: tuple[float, dict[str, list[str]]] | None = None
         self._ticket_exists = exists().where(tickets.c.conversation_id == cs.c.conversation_id)
+        self._agent_took = taken_by_agent(cs.c.conversation_id)
         self._outcome = case(
-            (cs.c.base_outcome == SOLVED, SOLVED), (self._ticket_exists, TICKET), else_=cs.c.base_outcome
+            (cs.c.base_outcome == SOLVED, SOLVED), (self._ticket_exists, TICKET), (self._agent_took, AGENT),
+            else_=cs.c.base_outcome,
         )
 
     # ------------------------------------------------------------ conditions
@@ -264,8 +278,10 @@ class ConversationQuery:
             where.append(cs.c.base_outcome == SOLVED)
         elif f.outcome == TICKET:
             where.append(and_(cs.c.base_outcome != SOLVED, self._ticket_exists))
+        elif f.outcome == AGENT:
+            where.append(and_(cs.c.base_outcome != SOLVED, not_(self._ticket_exists), self._agent_took))
         elif f.outcome in (HANDED, ABANDONED):
-            where.append(and_(cs.c.base_outcome == f.outcome, not_(self._ticket_exists)))
+            where.append(and_(cs.c.base_outcome == f.outcome, not_(self._ticket_exists), not_(self._agent_took)))
         marks = conversation_reviews.alias("review_marks")  # the page query also joins conversation_reviews
         reviewed = exists().where(marks.c.conversation_id == cs.c.conversation_id)
         if f.reviewed is not None:
@@ -374,7 +390,7 @@ class ConversationQuery:
 
     @staticmethod
     def _decorate(conn: Any, rows: list[ConversationRow]) -> None:
-        """Attach tags and tickets to the rows shown (two small IN queries)."""
+        """Attach tags, tickets and live-handoff figures to the rows shown (three small IN queries)."""
         if not rows:
             return
         by_id = {r.conversation_id: r for r in rows}
@@ -391,3 +407,12 @@ class ConversationQuery:
             .order_by(tickets.c.created_at)
         ):
             by_id[cid].tickets.append(TicketLink(ref, status))
+        lc = live_conversations
+        now = utcnow()
+        for live in conn.execute(
+            select(lc.c.conversation_id, lc.c.queued_at, lc.c.claimed_at, lc.c.released_at)
+            .where(lc.c.conversation_id.in_(ids))
+        ):
+            found = figures(live.queued_at, live.claimed_at, live.released_at, now)
+            by_id[live.conversation_id].wait_seconds = found.wait_seconds
+            by_id[live.conversation_id].handling_seconds = found.handling_seconds

@@ -10,14 +10,19 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..db.engine import make_engine, tracker_database_url
+from ..handoff.errors import LiveNotFound
+from ..handoff.repository import LiveRepository
 from .config import fallback_threshold
 from .events import TrackerReader, make_tracker_engine
 from .indexer import IndexResult, TranscriptIndexer
 from .queries import ConversationFilters, ConversationPage, ConversationQuery, ConversationRow
 from .review import ReviewRepository
-from .transcript import Transcript, build_transcript
+from .transcript import LiveLine, Transcript, add_live_lines, build_transcript
 
 log = logging.getLogger(__name__)
+
+#: Live messages read per query when a transcript gathers its live chat.
+_LIVE_PAGE = 500
 
 
 class TranscriptService:
@@ -36,6 +41,7 @@ class TranscriptService:
         self.indexer = TranscriptIndexer(console_engine, self.reader, self.threshold)
         self.query = ConversationQuery(console_engine)
         self.reviews = ReviewRepository(console_engine)
+        self.live = LiveRepository(console_engine)
         self.refresh_interval = refresh_interval
         #: Why the last refresh failed (shown as a banner); None when it worked.
         self.last_error: str | None = None
@@ -83,8 +89,27 @@ class TranscriptService:
     def summary(self, conversation_id: str) -> ConversationRow | None:
         return self.query.get(conversation_id)
 
-    def transcript(self, conversation_id: str) -> Transcript | None:
+    def transcript(self, conversation_id: str, with_live: bool = True) -> Transcript | None:
+        """The assistant's turns with the live chat (agent, customer and system lines) in between, by time.
+
+        ``with_live=False``: the assistant's part alone (the live chat page shows the live part below it).
+        """
         events = self.reader.conversation(conversation_id)
-        if not events:
-            return None
-        return build_transcript(conversation_id, events, self.threshold)
+        built = build_transcript(conversation_id, events, self.threshold) if events else None
+        if not with_live:
+            return built
+        return add_live_lines(built, conversation_id, self.live_lines(conversation_id))
+
+    def live_lines(self, conversation_id: str) -> list[LiveLine]:
+        """Every stored live-chat message of the conversation; none when it never asked for an agent."""
+        lines: list[LiveLine] = []
+        while True:
+            try:
+                batch = self.live.messages_after(conversation_id, lines[-1].n if lines else 0, limit=_LIVE_PAGE)
+            except LiveNotFound:
+                return []
+            lines.extend(
+                LiveLine(m.created_at.timestamp(), m.n, m.sender, m.agent_email, m.text) for m in batch
+            )
+            if len(batch) < _LIVE_PAGE:
+                return lines

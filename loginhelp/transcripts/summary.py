@@ -4,7 +4,9 @@ Definitions (agreed with the dialogue design):
 - branch: the last non-empty value of the ``branch`` slot (action_close_case clears it afterwards);
 - outcome: ``solved`` when action_close_case ran or the customer said problem_solved;
   ``ticket`` when a ticket carries this conversation id (decided at query time, the
-  ticket database changes independently); ``handed`` when the customer asked for
+  ticket database changes independently); ``agent`` when a support agent took the
+  chat over in the console (decided at query time from the live-handoff tables, see
+  loginhelp/handoff/figures.py); ``handed`` when the customer asked for
   support (contact_support) or accepted the ticket offer (affirm while the
   ``pending`` slot was ticket_offer); otherwise ``abandoned``;
 - low-confidence turn: a customer message classified nlu_fallback or below the
@@ -22,11 +24,13 @@ from .events import StoredEvent
 
 SOLVED = "solved"
 TICKET = "ticket"
+AGENT = "agent"
 HANDED = "handed"
 ABANDONED = "abandoned"
 #: Outcomes in the order they win: a solved conversation stays solved even if a ticket exists.
-OUTCOMES: tuple[str, ...] = (SOLVED, TICKET, HANDED, ABANDONED)
-OUTCOME_LABELS = {SOLVED: "solved", TICKET: "ticket", HANDED: "handed to support", ABANDONED: "abandoned"}
+OUTCOMES: tuple[str, ...] = (SOLVED, TICKET, AGENT, HANDED, ABANDONED)
+OUTCOME_LABELS = {SOLVED: "solved", TICKET: "ticket", AGENT: "handed to an agent", HANDED: "handed to support",
+                  ABANDONED: "abandoned"}
 #: How the console shows the verdict on an address the customer showed.
 ADDRESS_VERDICT_LABELS = {
     AddressVerdict.LOOKALIKE: "lookalike address",

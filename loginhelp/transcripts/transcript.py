@@ -51,6 +51,21 @@ class SlotSet:
 
 
 @dataclass
+class LiveLine:
+    """A line of the live chat with a support agent (live_messages), shown among the assistant's turns.
+
+    ``sender`` is customer, agent or system; ``agent`` the agent's email, so the
+    transcript says who wrote.
+    """
+
+    time: float
+    n: int
+    sender: str
+    agent: str | None
+    text: str
+
+
+@dataclass
 class Turn:
     #: Customer message number in the conversation (0 = what happened before the first message).
     number: int
@@ -72,6 +87,8 @@ class Turn:
     slots: list[SlotSet] = field(default_factory=list)
     loops: list[str | None] = field(default_factory=list)
     other_events: list[str] = field(default_factory=list)
+    #: Live-chat lines written after this turn began and before the next one (by time).
+    live: list[LiveLine] = field(default_factory=list)
 
     @property
     def is_message(self) -> bool:
@@ -101,11 +118,11 @@ class Transcript:
         for session in self.sessions:
             turns = []
             for turn in session.turns:
-                if not turn.is_message and not (turn.replies or turn.actions or turn.slots):
+                if not turn.is_message and not (turn.replies or turn.actions or turn.slots or turn.live):
                     continue
                 item = asdict(turn)
                 item["time"] = iso(turn.time)
-                for key in ("replies", "actions", "slots"):
+                for key in ("replies", "actions", "slots", "live"):
                     for entry in item[key]:
                         entry["time"] = iso(entry["time"])
                 turns.append(item)
@@ -227,3 +244,30 @@ def build_transcript(conversation_id: str, events: Sequence[StoredEvent], thresh
         elif kind not in ("session_started", "user_featurization"):
             turn.other_events.append(kind)
     return Transcript(conversation_id=conversation_id, sessions=sessions, event_count=len(events))
+
+
+def add_live_lines(transcript: Transcript | None, conversation_id: str, lines: Sequence[LiveLine]) -> Transcript | None:
+    """Put each live-chat line after the last turn that began before it, so both read in time order.
+
+    A chat with no assistant events (possible when the tracker store was
+    pruned) becomes one session holding only the live lines. Customer text is
+    redacted once more, like the assistant's turns.
+    """
+    if not lines:
+        return transcript
+    ordered = sorted(lines, key=lambda line: (line.time, line.n))
+    if transcript is None:
+        start = ordered[0].time
+        transcript = Transcript(conversation_id, [Session(1, start, [Turn(number=0, time=start)])], 0)
+    turns = transcript.turns
+    for line in ordered:
+        if line.sender == "customer":
+            line = LiveLine(line.time, line.n, line.sender, line.agent, redact(line.text))
+        target = turns[0]
+        for turn in turns:
+            if turn.time <= line.time:
+                target = turn
+            else:
+                break
+        target.live.append(line)
+    return transcript
