@@ -16,7 +16,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import live_status, playbook
+from actions import live_agent, live_status, playbook
 from actions.address_check import addresses_shown, say_verdicts
 from actions.answers import says, step_answer, yes_no
 from actions.channel_context import client_info, clock_skew_seconds, describe_skew, platform_from_device
@@ -79,6 +79,8 @@ def present_step(
         events.append(SlotSet(Slot.TWOFA_METHOD, method))
     if index >= len(plan):
         dispatcher.utter_message(response="utter_offer_ticket")
+        if live_agent.agent_available(tracker):
+            dispatcher.utter_message(response="utter_offer_live_agent")
         return events + [SlotSet(Slot.PENDING, Pending.TICKET_OFFER)]
     step = book.steps[plan[index]]
     check = live_status.latest() if step.checks_status else None

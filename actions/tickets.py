@@ -29,6 +29,7 @@ from actions.answers import only_details, says, step_answer, yes_no
 from actions.branches import latest_intent, resume_question
 from actions.channel_context import client_info
 from actions.context import hand_back
+from actions.live_agent import agent_available, queue_for_agent
 from actions.secret_warnings import warn_about
 from loginhelp.contact import InvalidContact, normalise_contact
 from loginhelp.contract import ATTACHMENT_KEYS, BRANCH_QUESTIONS, Attachment, Metadata, Pending, RasaSlot, Slot
@@ -211,6 +212,11 @@ class ActionTicketStart(Action):
         if suspicious_address_shown(tracker):
             # "someone on telegram @coinex_help wants to help me": a possible scam first.
             return hand_back(tracker, domain, "phishing_check")
+        if says("wants_person", text) and agent_available(tracker):
+            # "can I talk to a human", and one is free: the live chat instead of the ticket.
+            queued = queue_for_agent(dispatcher, tracker, _steps_shown(tracker))
+            if queued is not None:
+                return queued
         prefill: Dict[str, Any] = {}
         for candidate in (tracker.get_slot(Slot.EMAIL), tracker.get_slot(Slot.PHONE)):
             if not candidate:

@@ -76,6 +76,11 @@ async def rendered_buttons() -> List[Dict[str, Any]]:
     return buttons
 
 
+# Buttons that send words, read by the NLU as if typed: asking for a person goes to the
+# live chat when an agent is free, which "/contact_support" alone does not say.
+TYPED_PAYLOADS = {"talk to a person"}
+
+
 async def test_buttons_send_known_intents_and_entities(domain):
     """What a tapped button sends back parses, in Rasa's own payload syntax, to a known intent
     and entities. JSON payloads are written with doubled braces in domain.yml: Rasa's response
@@ -97,6 +102,8 @@ async def test_buttons_send_known_intents_and_entities(domain):
     assert sum("{" in b["payload"] for b in buttons) >= 10, "the platform and browser buttons carry entities"
     for button in buttons:
         payload = button["payload"]
+        if payload in TYPED_PAYLOADS:
+            continue
         assert "{{" not in payload and "}}" not in payload, button
         parsed = YAMLStoryReader.unpack_regex_message(Message.build(text=payload), rasa_domain)
         assert parsed.get("intent", {}).get("name") in intents, button

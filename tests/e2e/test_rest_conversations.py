@@ -95,7 +95,7 @@ def test_volunteered_password_is_warned_about(stack):
 
 def test_gibberish_gets_the_menu_not_a_branch(stack):
     replies = stack.send("e2e-fallback", "qwxz plmokn vvv")
-    assert "/contact_support" in buttons(replies)
+    assert "talk to a person" in buttons(replies)
     assert "Did that help?" not in texts(replies)
 
 
