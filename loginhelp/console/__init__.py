@@ -110,12 +110,14 @@ def create_app(settings: ConsoleSettings | None = None, transcripts: TranscriptS
     from .api import bp as api_bp
     from .auth import bp as auth_bp
     from .conversations import bp as conversations_bp
+    from .live import bp as live_bp
     from .live_api import bp as live_api_bp
+    from .new_ticket import bp as new_ticket_bp
     from .tickets import bp as tickets_bp
 
     # Checked in the blueprint instead: a session needs the CSRF token, a bearer token does not.
     csrf.exempt(live_api_bp)
-    for blueprint in (auth_bp, conversations_bp, tickets_bp, admin_bp, api_bp, live_api_bp):
+    for blueprint in (auth_bp, conversations_bp, tickets_bp, admin_bp, api_bp, live_api_bp, live_bp, new_ticket_bp):
         app.register_blueprint(blueprint)
 
     app.jinja_env.filters["when"] = _format_time

@@ -27,7 +27,7 @@ PUBLIC_ENDPOINTS = frozenset({"auth.sign_in", "static"})
 F = TypeVar("F", bound=Callable[..., Any])
 
 CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 
