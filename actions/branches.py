@@ -196,15 +196,16 @@ def _next_untried(plan: List[str], start: int, tried: List[str], method: Optiona
     that fits the customer's way of getting 2FA codes."""
     book = playbook.load()
     index = start
-    while index < len(plan) and (book.steps[plan[index]].title in tried
+    while index < len(plan) and (book.steps[plan[index]].listed_in(tried)
                                  or not book.steps[plan[index]].fits(method)):
         index += 1
     return index
 
 
-def _with_titles(tried: List[str], steps: List[str]) -> List[str]:
+def _with_titles(tried: List[str], steps: List[str], text: str = "") -> List[str]:
+    """``tried`` with ``steps`` listed as ``text`` tells them (done, or not possible)."""
     book = playbook.load()
-    return tried + [t for t in (book.steps[sid].title for sid in steps) if t not in tried]
+    return tried + [book.steps[sid].title_for(text) for sid in steps if not book.steps[sid].listed_in(tried)]
 
 
 def open_branch(dispatcher: CollectingDispatcher, tracker: Tracker, branch: str,
@@ -214,7 +215,7 @@ def open_branch(dispatcher: CollectingDispatcher, tracker: Tracker, branch: str,
     book = playbook.load()
     plan = book.plan_on(branch, book.plan_for_branch(branch), platform_in_use(tracker))
     said = book.steps_said_done(tracker.latest_message.get("text") or "", plan)
-    tried = _with_titles(list(tried_before or []), said)
+    tried = _with_titles(list(tried_before or []), said, tracker.latest_message.get("text") or "")
     index = _next_untried(plan, 0, tried, twofa_method(tracker))
     named = book.steps_named(tracker.latest_message.get("text") or "", plan[index:])
     if named:  # "someone hacked my account": straight to the step for that
@@ -232,7 +233,8 @@ def open_branch(dispatcher: CollectingDispatcher, tracker: Tracker, branch: str,
         warning_index = _after_warning_index(plan)
         if warned and warning_index is not None:
             index = max(index, warning_index)
-    if index < len(plan) and any(sid in said for sid in plan[:index]):
+    if index < len(plan) and any(sid in said and book.steps[sid].title in tried for sid in plan[:index]):
+        # (a step skipped because it cannot be done, "no backup codes", was not "already tried")
         dispatcher.utter_message(response="utter_skip_tried")
     return events + [SlotSet(Slot.STEPS_TRIED, tried)] + present_step(dispatcher, tracker, branch, plan, index)
 
@@ -271,7 +273,7 @@ def step_failed(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Even
         inferred = [SlotSet(Slot.TWOFA_METHOD, method)]
     # A step that turns out not to fit ("I use SMS codes" to the clock step) was not tried.
     shown = plan[index:index + 1] if book.steps[plan[index]].fits(method) else []
-    tried = _with_titles(before, shown + said)
+    tried = _with_titles(before, shown + said, text)
     next_index = _next_untried(plan, index + 1, tried, method)
     # "private window also blank": extensions are off there, so they are not the cause.
     while next_index < len(plan) and any(p.search(text) for p in book.steps[plan[next_index]].ruled_out):
@@ -944,10 +946,11 @@ class ActionRouteTriage(Action):
         else:
             plan = book.plan_for_branch(branch)
         # "i have 5g and wifi, both tried": steps the answers say are done are noted and skipped.
-        said = book.steps_said_done((tracker.latest_message or {}).get("text") or "", plan)
-        tried = _with_titles([], said)
+        text = (tracker.latest_message or {}).get("text") or ""
+        said = book.steps_said_done(text, plan)
+        tried = _with_titles([], said, text)
         index = _next_untried(plan, 0, tried, twofa_method(tracker))
-        if index < len(plan) and said:
+        if index < len(plan) and any(book.steps[sid].title in tried for sid in said):
             dispatcher.utter_message(response="utter_skip_tried")
         reset = [SlotSet(Slot.TRIAGE_SYMPTOM, None), SlotSet(Slot.STEPS_TRIED, tried)]
         return reset + present_step(dispatcher, tracker, branch, plan, index)

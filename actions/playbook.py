@@ -76,6 +76,8 @@ class Step:
     #: Said instead of the usual "glad you're back in" when the step works: its success
     #: also tells where the cause is ("works in incognito": an extension of the usual browser).
     if_works: Optional[str] = None
+    #: How the step is listed as tried when the customer could not do it ("Has no 2FA backup codes").
+    unavailable_title: Optional[str] = None
     #: Said when the customer asks what the step means ("what backup codes?"), instead of the step again.
     explains: Optional[str] = None
     done: Tuple[Pattern, ...] = field(default=(), compare=False)
@@ -97,6 +99,18 @@ class Step:
         if any(p.search(clause) for p in self.unavailable):
             return True
         return not _NEGATION.search(clause) and any(p.search(clause) for p in self.done)
+
+    def title_for(self, text: str) -> str:
+        """How the step is listed as tried: ``unavailable_title`` when ``text`` says it
+        could not be done ("I don't have backup codes" is not "Tried the backup codes")."""
+        if self.unavailable_title and any(p.search(c) for c in stated_clauses(text) + [text.lower()]
+                                          for p in self.unavailable):
+            return self.unavailable_title
+        return self.title
+
+    def listed_in(self, tried: List[str]) -> bool:
+        """Whether ``tried`` lists the step, as done or as impossible."""
+        return self.title in tried or (self.unavailable_title is not None and self.unavailable_title in tried)
 
     def said_solved(self, text: str) -> bool:
         """Whether a clause of ``text`` says this step found the answer, without a negation."""
@@ -298,6 +312,7 @@ def parse(raw: dict) -> Playbook:
             if_needed=s.get("if_needed"),
             if_works=s.get("if_works"),
             explains=s.get("explains"),
+            unavailable_title=s.get("unavailable_title"),
             **{kind: _patterns((said.get(sid) or {}).get(kind)) for kind in _SAID_KINDS},
         )
         for sid, s in raw["steps"].items()

@@ -163,7 +163,7 @@ def _steps_shown(tracker: Tracker) -> List[str]:
         shown = steps[plan[index]]
     elif pending == Pending.TICKET_OFFER and plan and steps[plan[-1]].hands_over:
         shown = steps[plan[-1]]
-    if shown is not None and shown.title not in tried:
+    if shown is not None and not shown.listed_in(tried):
         tried.append(shown.title)
     return tried
 

@@ -253,7 +253,7 @@ async def test_a_message_about_the_branch_under_way_continues_it():
     tracker = make_tracker(slots=LOST_2FA, intent="twofa_lost_access", text="I don't have backup codes")
     said, state, _ = await run(ActionStartBranch(), tracker)
     assert said == ["utter_step_twofa_reset_support", "utter_ask_hand_over"]
-    assert state["step"] == 2.0 and state["steps_tried"] == ["Tried the 2FA backup codes"]
+    assert state["step"] == 2.0 and state["steps_tried"] == ["Has no 2FA backup codes"]
 
 
 async def test_a_related_topic_continues_the_branch_instead_of_switching():
