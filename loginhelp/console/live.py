@@ -267,7 +267,10 @@ class EventStream:
                     quiet_since = now
                 if now >= deadline:
                     return
-                subscription = self._wait(subscription, min(self._wait_time(subscription), deadline - now))
+                # Wake for the next keep-alive too: an idle stream must still show it is alive.
+                keepalive_due = self.keepalive - (now - quiet_since)
+                wait = min(self._wait_time(subscription), max(keepalive_due, 0.01), deadline - now)
+                subscription = self._wait(subscription, wait)
         finally:
             if subscription is not None:
                 subscription.close()
