@@ -6,9 +6,9 @@ from typing import Any
 
 from flask.testing import FlaskClient
 
+from loginhelp.servers import free_port  # noqa: F401 - re-exported for the console tests
 from loginhelp.tickets.draft import TicketDraft
 from loginhelp.tickets.repository import TicketRepository
-from loginhelp.servers import free_port  # noqa: F401 - re-exported for the console tests
 
 DEFAULT_TEST_POSTGRES_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
 ADMIN_EMAIL = "admin@coinex.test"

@@ -123,7 +123,8 @@ def test_admins_manage_agents_and_agents_cannot(app: Flask, agent_client: FlaskC
     assert repo.find("x@coinex.test") is None
 
     assert admin_client.get("/admin/agents").status_code == 200
-    added = post_form(admin_client, "/admin/agents", {"email": "new@coinex.test", "password": "a long new password", "role": "agent"})
+    added = post_form(admin_client, "/admin/agents",
+                      {"email": "new@coinex.test", "password": "a long new password", "role": "agent"})
     assert added.status_code == 302
     new = repo.find("new@coinex.test")
     assert new is not None and new.role == "agent"
@@ -135,7 +136,8 @@ def test_admins_manage_agents_and_agents_cannot(app: Flask, agent_client: FlaskC
 
 
 @SQLITE_ONLY
-def test_disabling_or_resetting_an_agent_ends_their_sessions(app: Flask, agent_client: FlaskClient, admin_client: FlaskClient) -> None:
+def test_disabling_or_resetting_an_agent_ends_their_sessions(app: Flask, agent_client: FlaskClient,
+                                                              admin_client: FlaskClient) -> None:
     repo: AgentRepository = app.extensions["loginhelp_console"].agents
     agent = repo.find(AGENT_EMAIL)
     assert agent_client.get("/conversations").status_code == 200

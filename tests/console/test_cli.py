@@ -28,20 +28,23 @@ def run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *ar
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_agents_commands(backend: Backend, capsys, monkeypatch) -> None:
     db = ("--database-url", backend.console_url)
-    code, out, _ = run(capsys, monkeypatch, *db, "agents", "add", "Boss@CoinEx.test", "--role", "admin", "--password-stdin", stdin=PASSWORD + "\n")
+    code, out, _ = run(capsys, monkeypatch, *db, "agents", "add", "Boss@CoinEx.test", "--role", "admin", "--password-stdin",
+                       stdin=PASSWORD + "\n")
     assert code == 0 and "Added admin boss@coinex.test" in out
     assert run(capsys, monkeypatch, *db, "agents", "add", "boss@coinex.test", "--password-stdin", stdin=PASSWORD)[0] == 1
     code, _, err = run(capsys, monkeypatch, *db, "agents", "add", "weak@coinex.test", "--password-stdin", stdin="short\n")
     assert code == 2 and "at least 12" in err and "Traceback" not in err
     run(capsys, monkeypatch, *db, "agents", "add", "helper@coinex.test", "--role", "agent", "--password-stdin", stdin=PASSWORD)
     listed = json.loads(run(capsys, monkeypatch, *db, "agents", "list", "--json")[1])
-    assert [(a["email"], a["role"], a["active"]) for a in listed] == [("boss@coinex.test", "admin", True), ("helper@coinex.test", "agent", True)]
+    assert [(a["email"], a["role"], a["active"]) for a in listed] == [("boss@coinex.test", "admin", True),
+                                                                      ("helper@coinex.test", "agent", True)]
     assert "never" in run(capsys, monkeypatch, *db, "agents", "list")[1]
     assert run(capsys, monkeypatch, *db, "agents", "set-role", "helper@coinex.test", "admin")[0] == 0
     assert run(capsys, monkeypatch, *db, "agents", "disable", "helper@coinex.test")[0] == 0
     code, _, err = run(capsys, monkeypatch, *db, "agents", "disable", "boss@coinex.test")
     assert code == 1 and "last active admin" in err
-    assert run(capsys, monkeypatch, *db, "agents", "set-password", "helper@coinex.test", "--password-stdin", stdin="another long password")[0] == 0
+    assert run(capsys, monkeypatch, *db, "agents", "set-password", "helper@coinex.test", "--password-stdin",
+               stdin="another long password")[0] == 0
     assert run(capsys, monkeypatch, *db, "agents", "disable", "ghost@coinex.test")[0] == 1
     assert "No sign-in attempts." in run(capsys, monkeypatch, *db, "agents", "sign-ins")[1]
     # Without a terminal and without --password-stdin the command explains itself.
@@ -49,7 +52,8 @@ def test_agents_commands(backend: Backend, capsys, monkeypatch) -> None:
     assert code == 2 and "--password-stdin" in err
 
 
-def test_transcripts_commands(backend: Backend, write: Callable, tickets: TicketRepository, capsys, monkeypatch, tmp_path: Path) -> None:
+def test_transcripts_commands(backend: Backend, write: Callable, tickets: TicketRepository, capsys, monkeypatch,
+                              tmp_path: Path) -> None:
     a = ConversationWriter("cli-a", T0, "telegram").session_start()
     a.user("my 2fa code is rejected", "twofa_code_rejected", 0.88).action("action_start_branch").bot("Sync your clock.")
     a.slot("branch", "twofa_code").listen().user("yes it worked", "problem_solved", 0.99).action("action_close_case").listen()

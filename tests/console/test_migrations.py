@@ -10,9 +10,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import MetaData, inspect, text
 
-from loginhelp.db.schema import all_metadata
 from loginhelp.db.engine import make_engine
 from loginhelp.db.migrate import downgrade, head_revisions, upgrade
+from loginhelp.db.schema import all_metadata
 from loginhelp.transcripts.models import CONSOLE_TABLES
 
 from .conftest import Backend, PostgresServer

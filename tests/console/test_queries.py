@@ -120,7 +120,8 @@ def test_review_and_tag_filters(seeded: TranscriptService) -> None:
 
 
 def test_invalid_filters_are_reported_not_applied() -> None:
-    filters, errors = ConversationFilters.from_mapping({"outcome": "exploded", "date_from": "yesterday", "has_ticket": "maybe", "tag": "<b>"})
+    filters, errors = ConversationFilters.from_mapping(
+        {"outcome": "exploded", "date_from": "yesterday", "has_ticket": "maybe", "tag": "<b>"})
     assert not filters.active
     assert len(errors) == 4
 

@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, text
 from loginhelp.servers import RasaStack, ServerFailed
 
 from .conftest import PostgresServer
-from .secrets_fixtures import SECRETS, SECRET_MESSAGES
+from .secrets_fixtures import SECRET_MESSAGES, SECRETS
 
 STORE = "loginhelp.tracker_store.RedactingSQLTrackerStore"
 
@@ -62,7 +62,8 @@ def test_secrets_are_redacted_in_sqlite(tmp_path: Path) -> None:
     assert "not found" not in servers.tail("rasa", 10**7)  # Rasa would fall back to memory with a warning
     engine = create_engine(f"sqlite:///{db}")
     with engine.connect() as conn:
-        rows = [json.loads(d) for (d,) in conn.execute(text("SELECT data FROM events WHERE sender_id = 'redact-sqlite' ORDER BY id"))]
+        query = text("SELECT data FROM events WHERE sender_id = 'redact-sqlite' ORDER BY id")
+        rows = [json.loads(d) for (d,) in conn.execute(query)]
     engine.dispose()
     _check_stored_rows(rows, "redact-sqlite")
     files = [p for p in tmp_path.iterdir() if p.name.startswith("tracker.db")]
@@ -88,7 +89,8 @@ def test_secrets_are_redacted_in_postgresql(tmp_path: Path, postgres: PostgresSe
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
-            rows = [json.loads(d) for (d,) in conn.execute(text("SELECT data FROM events WHERE sender_id = 'redact-pg' ORDER BY id"))]
+            query = text("SELECT data FROM events WHERE sender_id = 'redact-pg' ORDER BY id")
+            rows = [json.loads(d) for (d,) in conn.execute(query)]
             _check_stored_rows(rows, "redact-pg")
             tables = conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).scalars().all()
             assert "events" in tables

@@ -13,7 +13,7 @@ from sqlalchemy.pool import QueuePool
 
 from loginhelp.db.paths import REPO_ROOT
 
-from .secrets_fixtures import SECRETS, SECRET_MESSAGES
+from .secrets_fixtures import SECRET_MESSAGES, SECRETS
 
 pytest.importorskip("rasa")  # rasa is a hard dependency; this only guards odd environments
 

@@ -56,7 +56,8 @@ def test_transcript_shows_every_detail_escaped(agent_client: FlaskClient, write:
     ref = ticket_for(tickets, "t-1").reference
     page = agent_client.get("/transcripts/t-1").get_data(as_text=True)
     for expected in ("the login page is blank in chrome", "browser_issue", "0.91", "browser=chrome",
-                     "Clear Chrome&#39;s cache and cookies.", "Yes, I&#39;m in", "action_start_branch", "branch = &#34;browser&#34;",
+                     "Clear Chrome&#39;s cache and cookies.", "Yes, I&#39;m in", "action_start_branch",
+                     "branch = &#34;browser&#34;",
                      "user_agent", ref, "ticket"):
         assert expected in page, expected
     evil = agent_client.get("/transcripts/xss-1").get_data(as_text=True)
@@ -102,7 +103,8 @@ def test_review_tags_notes_and_corrections(agent_client: FlaskClient, write: Cal
     assert yaml.safe_load(agent_client.get("/corrections/export.yml").get_data(as_text=True))["nlu"] == []
 
 
-def test_ticket_status_change_is_what_the_assistant_reports(agent_client: FlaskClient, tickets: TicketRepository, write: Callable) -> None:
+def test_ticket_status_change_is_what_the_assistant_reports(agent_client: FlaskClient, tickets: TicketRepository,
+                                                            write: Callable) -> None:
     write(conversation("tk-1"))
     ticket = ticket_for(tickets, "tk-1")
     listing = agent_client.get("/tickets?status=open").get_data(as_text=True)
@@ -116,7 +118,8 @@ def test_ticket_status_change_is_what_the_assistant_reports(agent_client: FlaskC
     seen = tickets.status_for(ticket.reference, conversation_id="tk-1")
     assert seen is not None and seen.status == "in_progress"
     last = seen.history[-1]
-    assert (last.old_status, last.new_status, last.note, last.changed_by) == ("open", "in_progress", "Asked the customer for an ID photo", AGENT_EMAIL)
+    assert (last.old_status, last.new_status, last.note, last.changed_by) == (
+        "open", "in_progress", "Asked the customer for an ID photo", AGENT_EMAIL)
     assert "is now in progress" in agent_client.get(response.headers["Location"]).get_data(as_text=True)
     assert ticket.reference not in agent_client.get("/tickets?status=open").get_data(as_text=True)
     assert post_form(agent_client, f"/tickets/{ticket.reference}/status", {"status": "exploded"}).status_code == 302
