@@ -276,7 +276,7 @@ def step_failed(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Even
     tried = _with_titles(before, shown + said, text)
     next_index = _next_untried(plan, index + 1, tried, method)
     # "private window also blank": extensions are off there, so they are not the cause.
-    while next_index < len(plan) and any(p.search(text) for p in book.steps[plan[next_index]].ruled_out):
+    while next_index < len(plan) and book.steps[plan[next_index]].said_ruled_out(text):
         next_index = _next_untried(plan, next_index + 1, tried, method)
     for sid in plan[index:next_index + 1]:
         step = book.steps[sid]

@@ -108,6 +108,10 @@ class Step:
             return self.unavailable_title
         return self.title
 
+    def said_ruled_out(self, text: str) -> bool:
+        """Whether a clause of ``text`` rules the step out ("private window also blank")."""
+        return any(p.search(c) for c in _CLAUSES.split(text.lower()) if c.strip() for p in self.ruled_out)
+
     def listed_in(self, tried: List[str]) -> bool:
         """Whether ``tried`` lists the step, as done or as impossible."""
         return self.title in tried or (self.unavailable_title is not None and self.unavailable_title in tried)
