@@ -255,6 +255,12 @@ def step_failed(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Even
     plan = list(tracker.get_slot(Slot.PLAN) or [])
     index = _step_index(tracker)
     if tracker.get_slot(Slot.PENDING) == Pending.TICKET_OFFER or index >= len(plan):
+        last = book.steps[plan[-1]] if plan else None
+        if last is not None and last.hands_over and says("asks_to_do", tracker.latest_message.get("text") or ""):
+            # "how do i unfreeze it" at the offer after the step that sends to support: that is the answer.
+            dispatcher.utter_message(response="utter_only_support_can")
+            dispatcher.utter_message(response="utter_ask_hand_over")
+            return []
         return present_step(dispatcher, tracker, branch, plan, len(plan))
     text = tracker.latest_message.get("text") or ""
     before = list(tracker.get_slot(Slot.STEPS_TRIED) or [])
@@ -321,6 +327,25 @@ def moving_on_intent(tracker: Tracker, places: int = 2, least: float = 0.3) -> O
     if step is None:
         return None
     return _moved_on_to(step.id, _ranked(tracker)[:places], least)
+
+
+# An off-topic reading this unsure, with the branch's own problem next, is about the branch.
+BRANCH_BESIDE_OFF_TOPIC = 0.2
+
+
+def branch_beside_off_topic(tracker: Tracker) -> Optional[str]:
+    """The intent of the branch under way when an off-topic reading ranks it second
+    ("how do i unfreeze it" in the lock branch: off-topic 0.67, a lock 0.26)."""
+    ranked = _ranked(tracker)
+    if not in_branch(tracker) or len(ranked) < 2 or ranked[0].get("name") != "out_of_scope":
+        return None
+    second = ranked[1]
+    book = playbook.load()
+    current = tracker.get_slot(Slot.BRANCH)
+    branch = book.branch_for_intent.get(str(second.get("name")))
+    if branch and second.get("confidence", 0.0) >= BRANCH_BESIDE_OFF_TOPIC and book.belongs_to(branch, current):
+        return str(second["name"])
+    return None
 
 
 def _ranked(tracker: Tracker) -> List[Dict[str, Any]]:

@@ -11,6 +11,7 @@ from actions import live_status, playbook
 from actions.answers import says, step_answer
 from actions.branches import (
     answer_to_step,
+    branch_beside_off_topic,
     frustration_answered,
     last_response,
     read_by_words,
@@ -21,6 +22,7 @@ from actions.branches import (
     step_on_screen_said_done,
     step_worked,
 )
+from actions.context import hand_back
 from loginhelp.contract import Pending, Slot
 
 
@@ -112,6 +114,9 @@ class ActionDetour(Action):
             read = frustration_answered(dispatcher, tracker)
         if read is not None:
             return read
+        beside = branch_beside_off_topic(tracker) if intent == "out_of_scope" else None
+        if beside is not None:
+            return hand_back(tracker, domain, beside)
         if pending == Pending.STEP_FEEDBACK:
             answer = detour_answers_step(tracker, intent)
             if answer == "still_broken" and intent != "goodbye":  # "no thanks, bye" leaves, it does not fail
