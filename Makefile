@@ -19,7 +19,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 # hold hundreds of MB they never use. Two arenas keep the Rasa server's memory down.
 export MALLOC_ARENA_MAX := 2
 
-.PHONY: help venv spacy train web run test validate bench-nlu bench-latency bench-console clean run-prod bench-load bench-dialogue
+.PHONY: help venv spacy train web run test validate bench-nlu bench-latency bench-console clean run-prod bench-load bench-dialogue bench-handoff
 
 help:
 	@echo "make run            set up everything that is missing and start the assistant"
@@ -32,6 +32,7 @@ help:
 	@echo "make bench-console  agent console on 10,000 conversations (SQLite and PostgreSQL)"
 	@echo "make bench-load     load: embedded, production and stock rasa init at 1/10/50 users"
 	@echo "make bench-dialogue simulated customers: task success, noise and repeated steps"
+	@echo "make bench-handoff  live handoff: 50 chats at once, agent's send to the customer's screen (Redis)"
 
 venv: $(INSTALLED)
 $(INSTALLED): pyproject.toml scripts/bootstrap_venv.sh scripts/find_python.sh
@@ -80,6 +81,9 @@ bench-load: $(MODEL)
 
 bench-dialogue: $(MODEL)
 	@$(PY) bench/dialogue.py
+
+bench-handoff: $(MODEL)
+	@$(PY) bench/handoff.py
 
 clean:
 	rm -rf build models results var/tracker.db
