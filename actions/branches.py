@@ -397,6 +397,22 @@ def needed_after_plan(tracker: Tracker) -> Optional[str]:
     return step.if_needed if step.if_needed and step.said_needed(text) else None
 
 
+def needed_next(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[List[EventType]]:
+    """At a step, words saying the next step concerns the customer ("i gave it to them"
+    after the warning about a scam call): that step now, in its do-it-now form."""
+    plan = list(tracker.get_slot(Slot.PLAN) or [])
+    index = _step_index(tracker)
+    if tracker.get_slot(Slot.PENDING) != Pending.STEP_FEEDBACK or not 0 <= index < len(plan) - 1:
+        return None
+    upcoming = playbook.load().steps[plan[index + 1]]
+    text = (tracker.latest_message or {}).get("text") or ""
+    if not (upcoming.if_needed and upcoming.said_needed(text)):
+        return None
+    tried = _with_titles(list(tracker.get_slot(Slot.STEPS_TRIED) or []), plan[index:index + 1], text)
+    return [SlotSet(Slot.STEPS_TRIED, tried)] + present_step(dispatcher, tracker, tracker.get_slot(Slot.BRANCH),
+                                                             plan, index + 1)
+
+
 def later_step_said_done(tracker: Tracker) -> bool:
     """Whether the latest message says a later step of the plan was done ("reinstalled too")."""
     text = (tracker.latest_message or {}).get("text") or ""
@@ -447,6 +463,9 @@ def step_affirmed(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Ev
     acknowledges the step, and "yes cleared" or "ok i reset it" only says it was done,
     so the assistant asks whether it worked."""
     text = (tracker.latest_message or {}).get("text") or ""
+    urgent = needed_next(dispatcher, tracker)
+    if urgent is not None:  # "yes i called them" to the warning about a scam call
+        return urgent
     step = step_on_screen(tracker)
     if step is not None and step.if_works and step_answer(text) == "problem_solved":
         return step_worked(dispatcher, tracker)  # "incognito works": said done, and it worked

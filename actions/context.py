@@ -31,6 +31,7 @@ from actions.branches import (
     in_branch,
     moving_on_intent,
     needed_after_plan,
+    needed_next,
     resume_question,
     sentence_problem,
     settled_by_words,
@@ -281,6 +282,9 @@ class ActionReadInContext(Action):
         again = step_asked_about(dispatcher, tracker) if intent is None else None
         if again is not None:  # "why would that matter": a question about the step
             return again
+        now = needed_next(dispatcher, tracker) if intent is None else None
+        if now is not None:  # "i gave it to them" at the warning about a scam call: what to do now
+            return [UserUtteranceReverted()] + now
         urgent = needed_after_plan(tracker) if intent is None else None
         if urgent is not None:  # "i gave it to them" at the offer after the phishing step: what to do now
             dispatcher.utter_message(response=urgent)

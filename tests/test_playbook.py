@@ -30,7 +30,7 @@ def test_every_branch_is_opened_by_a_domain_intent_or_by_the_words_of_opens_at(b
     intents = set(domain["intents"])
     assert set(book.branch_for_intent) <= intents
     by_words = {name for name, plan in book.branches.items() if set(plan) & set(book.opens_at)}
-    assert by_words == {"forgot_login", "phishing"}
+    assert by_words == {"forgot_login", "phishing", "phone_scam"}
     assert set(book.branch_for_intent.values()) | by_words == set(book.branches)
 
 
@@ -310,3 +310,16 @@ def test_a_failing_private_window_rules_extensions_out(book, text, ruled_out):
 ])
 def test_taking_up_what_the_step_suggests(book, text, taken_up):
     assert book.steps["find_login_email"].said_taken_up(text) is taken_up
+
+
+@pytest.mark.parametrize("text, branch", [
+    ("got a text saying my account is locked and to call +1 800 555 0199", "phone_scam"),
+    ("sms says call this number to unlock", "phone_scam"),
+    ("someone called me from coinex support asking for my code", "phone_scam"),
+    ("call me at +44 7700 900123 please", None),
+    ("my number is +44 7700 900123, call me", None),
+    ("the app says my account is locked, contact support", None),
+    ("i called support yesterday", None),
+])
+def test_a_call_about_the_account_is_named_as_a_scam_by_phone(book, text, branch):
+    assert book.branch_naming(text) == branch
