@@ -394,7 +394,7 @@ def render_markdown(report: Dict[str, Any]) -> str:
         _row("one chat at a time", one),
         "",
         "| | Sent | Received | Lost | Doubled | Misrouted | API errors | API call p50 / p95 (ms) "
-        "| Stored → screen p50 / p95 (ms) |",
+        "| created_at → screen p50 / p95 (ms) |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for label, figures in ((f"{chats} at once", at_once), (f"spread over {setup['spread_seconds']} s", spread),
@@ -406,9 +406,10 @@ def render_markdown(report: Dict[str, Any]) -> str:
     lines += [
         "",
         "The API call's time is part of the latency: the message is stored and published before the call returns, "
-        "and the customer may have it before the agent's response arrives. *Stored → screen* starts at the "
-        "message's `created_at` (stamped by the console just before the insert; same machine clock): what the "
-        "commit, the Redis relay, Rasa's live bridge and socket.io add after the console got to the message.",
+        "and the customer may have it before the agent's response arrives. *created_at → screen* starts when the "
+        "console's repository stamps the message (`created_at`, same machine clock), before it waits for "
+        "SQLite's write lock: the wait for the lock, the commit, the Redis relay, Rasa's live bridge and "
+        "socket.io, without the request's way in (HTTP, token check).",
         "",
         "## Reference in the same run: the assistant's REST round trip (\"hi\" → greeting, ms)",
         "",
