@@ -69,6 +69,8 @@ _FULL = {
 OUTAGE_BRANCH = "outage"
 _SAID_OUTAGE = {"utter_outage_likely", "utter_wait_for_fix", "utter_status_incident", "utter_status_maintenance",
                 "utter_status_degraded"}
+# The greeting and its menu: a second "hi" right after them only needs a word that we're here.
+_GREETINGS = {"utter_greet", "utter_still_here"}
 # After these, a "no" means there is nothing more: a goodbye.
 _ASKED_WHAT_ELSE = {"utter_anything_else", "utter_ask_how_to_help"}
 
@@ -152,6 +154,10 @@ class ActionDetour(Action):
                                      else "utter_ask_how_to_help")
             return []
         resume = resume_question(tracker)
+        if intent == "greet" and resume is None and last_response(tracker) in _GREETINGS:
+            # "hello?", "anyone there": the greeting and its menu are just above; say we're here.
+            dispatcher.utter_message(response="utter_still_here")
+            return []
         if resume is None:
             dispatcher.utter_message(response=_FULL.get(intent, "utter_default"))
             return []
