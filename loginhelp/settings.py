@@ -214,6 +214,11 @@ SETTINGS: Tuple[Setting, ...] = (
     S("CONSOLE_TRUSTED_PROXIES", "int", "0", "How many reverse proxies set X-Forwarded-For.", "Console",
       minimum=0, maximum=10),
     S("CONSOLE_SESSION_HOURS", "int", "12", "How long an agent stays signed in.", "Console", minimum=1, maximum=24 * 30),
+    # --- Live handoff ----------------------------------------------------------------------
+    S("LOGINHELP_LIVE_WAIT_SECONDS", "number", "300",
+      "How long a customer waits for a support agent before the assistant offers the ticket (Telegram: since their "
+      "last message); a customer who left the page is dropped from the queue after it too.", "Live handoff",
+      minimum=10, maximum=86400),
     # --- Telegram --------------------------------------------------------------------------
     S("TELEGRAM_TOKEN", "bot_token", None, "The bot's token from @BotFather. Unset: the Telegram channel is off.",
       "Telegram", secret=True),

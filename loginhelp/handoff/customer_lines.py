@@ -10,7 +10,7 @@ missed notification is caught up and every replica delivers each line once.
 from __future__ import annotations
 
 from .models import AGENT, SYSTEM, TO_ASSISTANT, TO_CLOSED, TO_EXPIRED, TO_TICKET
-from .repository import JOINED, RELEASE_LINES, REQUEUED, LiveMessageView
+from .repository import CUSTOMER_LEFT_LINES, EXPIRED_TO_TICKET, JOINED, RELEASE_LINES, REQUEUED, LiveMessageView
 
 BACK_WITH_ASSISTANT = "You're back with the CoinEx login assistant. What can I help you with?"
 TURNED_INTO_TICKET = (
@@ -25,6 +25,16 @@ EXPIRED = (
     "No support agent was free in time, so you left the queue. You're back with the CoinEx login assistant: "
     "write here and I can help you open a support ticket."
 )
+#: The wait limit ran out while the customer was there: the assistant's ticket form follows this line.
+EXPIRED_TICKET_OFFERED = (
+    "No support agent was free in time, so you left the queue. Let's open a support ticket instead: "
+    "CoinEx support will follow up through it."
+)
+#: The customer typed "cancel" (or the like) while waiting.
+LEFT_QUEUE = "OK, you left the queue for a support agent. You're back with the CoinEx login assistant. " \
+    "What can I help you with?"
+#: The customer asked for a ticket while waiting: the assistant's ticket form follows this line.
+LEFT_FOR_TICKET = "OK, you left the queue for a support agent. Let's open a support ticket instead."
 #: At most once a minute to a customer who writes while waiting (see the channels' live bridge).
 STILL_WAITING = "You're still in the queue for a support agent (place {place}). They'll read everything you write here."
 STILL_WAITING_NO_PLACE = "You're still in the queue for a support agent. They'll read everything you write here."
@@ -43,6 +53,9 @@ _SYSTEM_LINES: dict[str, str] = {
     RELEASE_LINES[TO_TICKET]: TURNED_INTO_TICKET,
     RELEASE_LINES[TO_CLOSED]: CLOSED,
     RELEASE_LINES[TO_EXPIRED]: EXPIRED,
+    EXPIRED_TO_TICKET: EXPIRED_TICKET_OFFERED,
+    CUSTOMER_LEFT_LINES[TO_ASSISTANT]: LEFT_QUEUE,
+    CUSTOMER_LEFT_LINES[TO_TICKET]: LEFT_FOR_TICKET,
 }
 
 

@@ -59,6 +59,16 @@ RELEASE_LINES: dict[str, str] = {
     TO_CLOSED: "The support agent closed the chat.",
     TO_EXPIRED: "No agent was free in time; the chat left the queue.",
 }
+#: The customer left the queue before an agent took the chat (``customer_left``): who ended it, and where to.
+CUSTOMER_LEFT_LINES: dict[str, str] = {
+    TO_ASSISTANT: "The customer left the queue and is back with the assistant.",
+    TO_TICKET: "The customer left the queue for a support ticket.",
+}
+#: The wait limit ran out while the customer was still there (``expire``): the assistant offers the ticket.
+EXPIRED_TO_TICKET = "No agent was free in time; the chat left the queue and the assistant offers a ticket."
+#: What the wait of ``expire`` counts from: the queue (a customer connected all along) or their last message.
+WAIT_FROM_QUEUED = "queued_at"
+WAIT_FROM_SEEN = "customer_seen_at"
 
 _lc = live_conversations
 _lm = live_messages
@@ -108,6 +118,15 @@ class LiveConversationView:
     last_n: int
     context: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def released_by(self) -> str | None:
+        """Who ended a released chat: the agent who held it, the customer who left the queue, or the wait limit."""
+        if self.state != RELEASED:
+            return None
+        if self.released_to == TO_EXPIRED:
+            return "queue"
+        return "agent" if self.claimed_by is not None else CUSTOMER
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "conversation_id": self.conversation_id,
@@ -118,6 +137,7 @@ class LiveConversationView:
             "claimed_at": self.claimed_at.isoformat() if self.claimed_at else None,
             "released_at": self.released_at.isoformat() if self.released_at else None,
             "released_to": self.released_to,
+            "released_by": self.released_by,
             "last_n": self.last_n,
             "context": dict(self.context),
         }
@@ -406,6 +426,54 @@ class LiveRepository:
                     self._insert_message(conn, conversation_id, SYSTEM, RELEASE_LINES[TO_EXPIRED], None, now)
                     expired.append(conversation_id)
         return expired
+
+    def customer_left(self, conversation_id: str, to: str) -> LiveConversationView:
+        """The waiting customer left the queue (for a ticket, or back to the assistant) before an agent took it.
+
+        Only from ``waiting``: once an agent has the chat, leaving is the agent's
+        call, and the customer's message is theirs to read. LiveConflict otherwise.
+        """
+        if to not in CUSTOMER_LEFT_LINES:
+            raise ValueError(f"to must be one of: {', '.join(CUSTOMER_LEFT_LINES)}")
+        now = self._clock()
+        with self._engine.begin() as conn:
+            done = conn.execute(
+                update(_lc)
+                .where(_lc.c.conversation_id == conversation_id, _lc.c.state == WAITING)
+                .values(state=RELEASED, released_to=to, released_at=now, last_n=_lc.c.last_n + 1)
+            ).rowcount == 1
+            if not done:
+                current = self._get(conn, conversation_id)
+                if current is None:
+                    raise LiveNotFound(f"No live conversation {conversation_id!r}.")
+                raise LiveConflict(self._why_not(current, None, "leave"))
+            self._insert_message(conn, conversation_id, SYSTEM, CUSTOMER_LEFT_LINES[to], None, now)
+            view = self._get(conn, conversation_id)
+        assert view is not None
+        return view
+
+    def expire(self, conversation_id: str, counted_from: str = WAIT_FROM_QUEUED) -> LiveConversationView | None:
+        """Release (as "expired", the ticket offered) one conversation that waited past the limit; None if not.
+
+        One conditional UPDATE, so of several replicas trying at once exactly one
+        gets the view back and offers the ticket. ``counted_from``: the queue time
+        (a connected widget) or the customer's last message (Telegram).
+        """
+        if counted_from not in (WAIT_FROM_QUEUED, WAIT_FROM_SEEN):
+            raise ValueError(f"counted_from must be {WAIT_FROM_QUEUED} or {WAIT_FROM_SEEN}")
+        now = self._clock()
+        since = _lc.c[counted_from]
+        with self._engine.begin() as conn:
+            won = conn.execute(
+                update(_lc)
+                .where(_lc.c.conversation_id == conversation_id, _lc.c.state == WAITING, since < now - self.wait_limit)
+                .values(state=RELEASED, released_to=TO_EXPIRED, released_at=now, last_n=_lc.c.last_n + 1)
+            ).rowcount == 1
+            if not won:
+                return None
+            self._insert_message(conn, conversation_id, SYSTEM, EXPIRED_TO_TICKET, None, now)
+            view = self._get(conn, conversation_id)
+        return view
 
     def requeue_agent(self, agent_id: int) -> list[str]:
         """Put the chats of an agent who signed out back in the queue, at their old place."""

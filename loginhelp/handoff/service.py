@@ -19,13 +19,20 @@ from .availability import DEFAULT_HEARTBEAT_WINDOW, AvailabilityRepository, Avai
 from .models import AGENT, CUSTOMER
 from .relay import Relay
 from .repository import (
-    DEFAULT_WAIT_LIMIT,
+    WAIT_FROM_QUEUED,
     Enqueued,
     LiveConversationView,
     LiveMessageView,
     LiveRepository,
     QueueEntry,
 )
+
+
+def wait_limit_from_env() -> timedelta:
+    """How long a customer waits for an agent before the ticket is offered (LOGINHELP_LIVE_WAIT_SECONDS)."""
+    from .. import settings
+
+    return timedelta(seconds=float(settings.get("LOGINHELP_LIVE_WAIT_SECONDS")))
 
 
 @dataclass
@@ -40,11 +47,12 @@ class LiveHandoff:
         engine: Engine,
         relay: Relay | None = None,
         *,
-        wait_limit: timedelta = DEFAULT_WAIT_LIMIT,
+        wait_limit: timedelta | None = None,
         heartbeat_window: timedelta = DEFAULT_HEARTBEAT_WINDOW,
     ) -> "LiveHandoff":
+        """``wait_limit`` defaults to LOGINHELP_LIVE_WAIT_SECONDS, so every process of a deployment agrees."""
         return cls(
-            LiveRepository(engine, wait_limit=wait_limit),
+            LiveRepository(engine, wait_limit=wait_limit if wait_limit is not None else wait_limit_from_env()),
             AvailabilityRepository(engine, window=heartbeat_window),
             relay or Relay(),
         )
@@ -85,6 +93,19 @@ class LiveHandoff:
     def live(self, channel: str | None = None) -> list[LiveConversationView]:
         """Conversations in the live chat (waiting or active): a channel process watches these for agent replies."""
         return self.conversations.live(channel)
+
+    def customer_left(self, conversation_id: str, to: str) -> LiveConversationView:
+        """The waiting customer typed that they leave the queue ("cancel", "ticket please"): the chat is released."""
+        view = self.conversations.customer_left(conversation_id, to)
+        self._announce(conversation_id, "left", view)
+        return view
+
+    def expire(self, conversation_id: str, counted_from: str = WAIT_FROM_QUEUED) -> LiveConversationView | None:
+        """Release a conversation that waited past the limit; the view only for the one process that did it."""
+        view = self.conversations.expire(conversation_id, counted_from)
+        if view is not None:
+            self._announce(conversation_id, "expired", view)
+        return view
 
     def expire_waiting(self) -> list[str]:
         """Drop customers who left the queue (no sign of life within the wait limit); run it now and then."""
