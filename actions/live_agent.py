@@ -13,7 +13,7 @@ import time
 from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.events import ConversationPaused, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.channel_context import client_info
@@ -103,4 +103,5 @@ def queue_for_agent(dispatcher: CollectingDispatcher, tracker: Tracker,
         return None
     dispatcher.utter_message(response="utter_live_queued", place=place)
     # The next messages go to the agent (the channels keep them from the assistant): no question stays open.
-    return [SlotSet(Slot.PENDING, None), FollowupAction("action_listen")]
+    # Paused last, so Rasa's tracker shows the handoff; the channels' bridge resumes it at the release.
+    return [SlotSet(Slot.PENDING, None), FollowupAction("action_listen"), ConversationPaused()]

@@ -25,6 +25,23 @@ A claim is an atomic Redis ``SET NX`` on ``<prefix>:live:delivered:<channel>:<co
 (kept a day), or this process's memory without Redis (one replica). Messages
 older than what a claim can remember (a day; without Redis, the process start)
 are never delivered, so a restart does not repeat a chat.
+
+Leaving the queue. A waiting customer who types "cancel" or "ticket please"
+(``loginhelp/handoff/leaving.yml``) leaves it (``customer_left``): told so, and for
+a ticket the bridge hands ``/contact_support`` to Rasa through the channel's own
+``on_new_message`` (:meth:`Deliverer.inject`), so the assistant's pre-filled ticket
+form answers in the same chat. The sweep ends waits past LOGINHELP_LIVE_WAIT_SECONDS
+the same way (counted from joining the queue on the widget, from the last message
+on Telegram): one conditional UPDATE picks the one replica that offers the ticket.
+
+Pause and resume. The assistant's action pauses the tracker when the customer
+joins the queue (``ConversationPaused``), so Rasa's tracker store and REST API show
+the handoff. When the chat is released, the bridge appends ``ConversationResumed``
+(and ``action_listen``, so the next message is read as an answer to nothing) under
+Rasa's conversation lock, only if the tracker is still paused: once, before any
+message the bridge hands to Rasa, and again lazily at the customer's next message
+(a replica that missed the release). The live chat's own messages stay in the
+handoff tables.
 """
 from __future__ import annotations
 
@@ -40,6 +57,9 @@ from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Pro
 
 import redis
 import yaml
+from rasa.core.channels.channel import OutputChannel, UserMessage
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.events import ActionExecuted, ConversationResumed
 
 from loginhelp.contract import ChannelMessage
 from loginhelp.db.engine import make_engine
@@ -49,15 +69,20 @@ from loginhelp.db.timeutil import utcnow
 from loginhelp.handoff import LiveHandoff, RedisRelay, RelayEvent, RelayListener, RelaySettings, relay_from_env
 from loginhelp.handoff.customer_lines import NOT_DELIVERED, SECRET_FALLBACK, for_customer, still_waiting
 from loginhelp.handoff.errors import LiveConflict, LiveNotFound
-from loginhelp.handoff.models import ACTIVE, CUSTOMER, WAITING
+from loginhelp.handoff.leaving import leaving_to
+from loginhelp.handoff.models import ACTIVE, CUSTOMER, RELEASED, TO_TICKET, WAITING
 from loginhelp.handoff.relay import MESSAGE, STATE
-from loginhelp.handoff.repository import MAX_TEXT_LENGTH, LiveConversationView
+from loginhelp.handoff.repository import MAX_TEXT_LENGTH, WAIT_FROM_QUEUED, LiveConversationView
 from loginhelp.secret_detection import PASSWORD, secret_kinds
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 Reply = Callable[[str], Awaitable[None]]
+OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+
+#: What the bridge hands to Rasa to start the ticket (the intent the ticket rule starts from; the action pre-fills it).
+CONTACT_SUPPORT = "/contact_support"
 
 #: How long a delivery claim is kept: a message older than this is never delivered.
 CLAIM_SECONDS = 24 * 3600
@@ -179,6 +204,32 @@ class Deliverer(Protocol):
     async def deliver(self, conversation_id: str, text: str) -> None:
         """Send ``text`` as plain text (never markup) the way the channel sends the assistant's replies."""
 
+    @property
+    def wait_counted_from(self) -> str:
+        """What the wait limit counts from: joining the queue (a live connection) or the last message."""
+
+    async def inject(self, conversation_id: str, text: str) -> None:
+        """Hand ``text`` to Rasa as the customer's message, the way the channel hands theirs (replies reach them)."""
+
+
+class ChannelDeliverer:
+    """The parts every channel shares: Rasa's ``on_new_message`` and the channel's output for injected messages."""
+
+    wait_counted_from = WAIT_FROM_QUEUED
+
+    def __init__(self, channel: str, on_new_message: Optional[OnNewMessage]) -> None:
+        self.channel = channel
+        self.on_new_message = on_new_message
+
+    def output(self) -> OutputChannel:
+        raise NotImplementedError
+
+    async def inject(self, conversation_id: str, text: str) -> None:
+        if self.on_new_message is None:
+            log.warning("live chat: %s cannot hand a message to Rasa (no on_new_message)", self.channel)
+            return
+        await self.on_new_message(UserMessage(text, self.output(), conversation_id, input_channel=self.channel))
+
 
 # ------------------------------------------------------------------------ bridge
 
@@ -213,6 +264,8 @@ class LiveBridge:
         self._cursors: Dict[str, int] = {}
         self._locks: Dict[str, asyncio.Lock] = {}
         self._presence_at: Dict[str, float] = {}
+        self._app: Any = None
+        self._resumed: Dict[str, Optional[datetime]] = {}
 
     # ------------------------------------------------------------------ plumbing
 
@@ -274,12 +327,18 @@ class LiveBridge:
         except Exception as error:  # noqa: BLE001
             log.error("live chat: cannot read the state of %s (%s); the assistant answers", conversation_id, error)
             return False
-        if view is None or view.state not in (WAITING, ACTIVE):
+        if view is None:
+            return False
+        if view.state not in (WAITING, ACTIVE):
+            await self.resume_once(view)  # a replica that missed the release: Rasa must not ignore this message
             return False
         self._watch(conversation_id, view.channel or channel)
         body = text.strip()[:MAX_TEXT_LENGTH]
         if not body or body == ChannelMessage.GREET:
             return True  # nothing said (the widget's automatic opener is no message to the agent)
+        target = leaving_to(body) if view.state == WAITING else None
+        if target is not None:
+            return await self._leave(handoff, view, body, target)
         kinds = secret_kinds(body)
         try:
             await self._run(handoff.customer_says, conversation_id, body)
@@ -297,11 +356,94 @@ class LiveBridge:
                 await reply(still_waiting(place))
         return True
 
+    async def _leave(self, handoff: LiveHandoff, view: LiveConversationView, body: str, target: str) -> bool:
+        """The waiting customer leaves the queue: stored for the agent, released, told, and for a ticket the
+        assistant starts it. False when the chat was released meanwhile (the assistant answers the message)."""
+        conversation_id = view.conversation_id
+        try:
+            await self._run(handoff.customer_says, conversation_id, body)
+        except (LiveConflict, LiveNotFound):
+            return False
+        try:
+            left = await self._run(handoff.customer_left, conversation_id, target)
+        except (LiveConflict, LiveNotFound):
+            return True  # an agent took the chat meanwhile: the message is theirs to answer
+        await self._back_to_rasa(left, CONTACT_SUPPORT if target == TO_TICKET else None)
+        return True
+
+    async def _back_to_rasa(self, view: LiveConversationView, message: Optional[str]) -> None:
+        """After this process released a chat: the customer's line, the tracker resumed, then ``message`` to Rasa."""
+        conversation_id = view.conversation_id
+        self._watch(conversation_id, view.channel)
+        await self.catch_up(conversation_id)  # the line saying what happened comes before the assistant's answer
+        await self.resume_once(view)
+        deliverer = self._deliverers.get(str(view.channel))
+        if message is None:
+            return
+        if deliverer is None:
+            log.warning("live chat: no %s channel here to hand %s of %s to Rasa", view.channel, message,
+                        conversation_id)
+            return
+        try:
+            await deliverer.inject(conversation_id, message)
+        except Exception:  # noqa: BLE001 - the customer can still ask; the release stands
+            log.exception("live chat: could not hand %s of %s to Rasa", message, conversation_id)
+
+    # ------------------------------------------------------------ Rasa tracker
+
+    def _rasa_agent(self) -> Any:
+        """The Rasa ``Agent`` of this process (``app.ctx.agent``, read each time: a model reload replaces it)."""
+        ctx = getattr(self._app, "ctx", None)
+        agent = getattr(ctx, "agent", None)
+        if agent is None or getattr(agent, "tracker_store", None) is None or getattr(agent, "lock_store", None) is None:
+            return None
+        return agent
+
+    async def resume(self, conversation_id: str) -> bool:
+        """Append ``ConversationResumed`` (and ``action_listen``) to a paused tracker; True if this call did.
+
+        Under Rasa's own conversation lock, as ``Agent.handle_message`` takes it,
+        so no message is processed in between and two callers resume once.
+        """
+        agent = self._rasa_agent()
+        if agent is None:
+            return False
+        async with agent.lock_store.lock(conversation_id):
+            tracker = await agent.tracker_store.retrieve(conversation_id)
+            if tracker is None or not tracker.is_paused():
+                return False
+            tracker.update(ConversationResumed())
+            if tracker.latest_action_name != ACTION_LISTEN_NAME:
+                # The pausing action's FollowupAction(action_listen) never ran: without it Rasa would
+                # "listen" again at the next message instead of answering it.
+                tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
+            await agent.tracker_store.save(tracker)
+        log.info("live chat: the assistant has %s again (tracker resumed)", conversation_id)
+        return True
+
+    async def resume_once(self, view: LiveConversationView) -> None:
+        """Resume a released conversation's tracker if still paused; each release is looked at once per process."""
+        if view.state != RELEASED or self._rasa_agent() is None:
+            return
+        if view.conversation_id in self._resumed and self._resumed[view.conversation_id] == view.released_at:
+            return
+        try:
+            await self.resume(view.conversation_id)
+        except Exception:  # noqa: BLE001 - tried again at the customer's next message
+            log.exception("live chat: could not resume the tracker of %s", view.conversation_id)
+            return
+        self._resumed[view.conversation_id] = view.released_at
+
     # ------------------------------------------------------- agent -> customer
 
-    async def attach(self, channel: str, deliverer: Deliverer) -> None:
-        """Deliver this channel's live messages from now on; the first channel starts the listener and the sweep."""
+    async def attach(self, channel: str, deliverer: Deliverer, app: Any = None) -> None:
+        """Deliver this channel's live messages from now on; the first channel starts the listener and the sweep.
+
+        ``app``: the Sanic app of the Rasa server, whose ``ctx.agent`` holds the trackers to resume.
+        """
         self._deliverers[channel] = deliverer
+        if app is not None:
+            self._app = app
         self._loop = asyncio.get_running_loop()
         if self._sweeper is None or self._sweeper.done():
             self._sweeper = self._loop.create_task(self._sweep_forever())
@@ -345,10 +487,11 @@ class LiveBridge:
         loop = self._loop
         if loop is None or loop.is_closed():
             return
-        asyncio.run_coroutine_threadsafe(self.notified(event.conversation_id), loop)
+        asyncio.run_coroutine_threadsafe(self.notified(event.conversation_id, event.kind == STATE), loop)
 
-    async def notified(self, conversation_id: str) -> None:
-        """Something changed in a conversation: deliver what is new if it is one of this process's channels."""
+    async def notified(self, conversation_id: str, state_changed: bool = False) -> None:
+        """Something changed in a conversation: deliver what is new if it is one of this process's channels
+        (and after a release, give the assistant the conversation back)."""
         if conversation_id not in self._channel_of:
             handoff = await self._run(self._ready)
             if handoff is None:
@@ -362,6 +505,11 @@ class LiveBridge:
             return
         self._watched.add(conversation_id)
         await self.catch_up(conversation_id)
+        if state_changed and self._rasa_agent() is not None:
+            handoff = await self._run(self._ready)
+            view = await self._run(handoff.state_of, conversation_id) if handoff is not None else None
+            if view is not None:
+                await self.resume_once(view)
 
     async def seen(self, conversation_id: str) -> None:
         """The customer (re)connected here: deliver what they missed."""
@@ -439,10 +587,32 @@ class LiveBridge:
             self._watch(view.conversation_id, view.channel)
             if view.state == WAITING:
                 await self._keep_place(handoff, view)
+                await self._expire_if_waited(handoff, view)
         for conversation_id in list(self._watched):
             await self.catch_up(conversation_id)
             if conversation_id not in current:  # released: its last lines are out, stop watching
+                if self._rasa_agent() is not None:
+                    released = await self._run(handoff.state_of, conversation_id)
+                    if released is not None:
+                        await self.resume_once(released)
                 self._forget(conversation_id)
+
+    async def _expire_if_waited(self, handoff: LiveHandoff, view: LiveConversationView) -> None:
+        """Past the wait limit: leave the queue and offer the ticket, from the one replica whose UPDATE wins.
+
+        Only a process that reaches the customer tries (a widget's socket is in one
+        process): a widget closed everywhere is dropped by the console's queue instead.
+        """
+        deliverer = self._deliverers[str(view.channel)]
+        if not deliverer.present(view.conversation_id):
+            return
+        counted_from = deliverer.wait_counted_from
+        since = view.queued_at if counted_from == WAIT_FROM_QUEUED else view.customer_seen_at
+        if utcnow() - since <= handoff.conversations.wait_limit:
+            return
+        expired = await self._run(handoff.expire, view.conversation_id, counted_from)
+        if expired is not None:
+            await self._back_to_rasa(expired, CONTACT_SUPPORT)
 
     async def _keep_place(self, handoff: LiveHandoff, view: LiveConversationView) -> None:
         deliverer = self._deliverers[str(view.channel)]

@@ -46,7 +46,7 @@ from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
 from loginhelp.channels.common import clean_text, widget_metadata
-from loginhelp.channels.live import LiveBridge, shared_bridge
+from loginhelp.channels.live import ChannelDeliverer, LiveBridge, OnNewMessage, shared_bridge
 from loginhelp.contract import WidgetMetadata
 
 logger = logging.getLogger(__name__)
@@ -121,10 +121,15 @@ def valid_session_id(value: Any) -> Optional[str]:
     return None
 
 
-class SocketIODelivery:
-    """How the live chat reaches a widget: the bot-message event in the conversation's room, from this process."""
+class SocketIODelivery(ChannelDeliverer):
+    """How the live chat reaches a widget: the bot-message event in the conversation's room, from this process.
 
-    def __init__(self, sio: AsyncServer, event: str, namespace: Optional[str]) -> None:
+    The wait limit counts from joining the queue: an open widget is a customer still waiting.
+    """
+
+    def __init__(self, sio: AsyncServer, event: str, namespace: Optional[str],
+                 on_new_message: Optional[OnNewMessage] = None) -> None:
+        super().__init__(SocketIOInput.name(), on_new_message)
         self.sio = sio
         self.event = event
         self.namespace = namespace or "/"
@@ -138,6 +143,10 @@ class SocketIODelivery:
 
     async def deliver(self, conversation_id: str, text: str) -> None:
         await self.sio.emit(self.event, {"text": text}, room=conversation_id, namespace=self.namespace)
+
+    def output(self) -> SocketIOOutput:
+        """The assistant's replies to an injected message go to the conversation's room, like any reply."""
+        return SocketIOOutput(self.sio, self.event)
 
 
 class SocketIOInput(StockSocketIOInput):
@@ -178,8 +187,9 @@ class SocketIOInput(StockSocketIOInput):
             await sio.emit(self.bot_message_evt, {"text": text}, room=sid, namespace=self.namespace)
 
         @socketio_webhook.listener("after_server_start")
-        async def start_live_chat(_app: Any, _loop: Any) -> None:
-            await self.live_bridge().attach(self.name(), SocketIODelivery(sio, self.bot_message_evt, self.namespace))
+        async def start_live_chat(app: Any, _loop: Any) -> None:
+            delivery = SocketIODelivery(sio, self.bot_message_evt, self.namespace, on_new_message)
+            await self.live_bridge().attach(self.name(), delivery, app)
 
         @socketio_webhook.listener("before_server_stop")
         async def stop_live_chat(_app: Any, _loop: Any) -> None:

@@ -40,12 +40,15 @@ class _EchoAgent:
 
 
 @asynccontextmanager
-async def serve(*channels: InputChannel) -> AsyncIterator[Served]:
-    """``channels`` registered under /webhooks/ as `rasa run` does, on a free loopback port."""
+async def serve(*channels: InputChannel, agent: Any = None) -> AsyncIterator[Served]:
+    """``channels`` registered under /webhooks/ as `rasa run` does, on a free loopback port.
+
+    ``agent``: a real Rasa ``Agent`` instead of the echo stand-in (``messages`` then stays empty).
+    """
     app = _TestSanic(f"channels_{uuid.uuid4().hex[:8]}")
     port = free_port()
     served = Served(f"http://127.0.0.1:{port}")
-    app.ctx.agent = _EchoAgent(served)
+    app.ctx.agent = agent if agent is not None else _EchoAgent(served)
     rasa_channel.register(list(channels), app, "/webhooks/")
     server: Any = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True)
     await server.startup()

@@ -24,8 +24,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from loginhelp.channels.common import TooDeep, clean_json, clean_text
-from loginhelp.channels.live import LiveBridge, shared_bridge
+from loginhelp.channels.live import ChannelDeliverer, LiveBridge, shared_bridge
 from loginhelp.contract import ChannelMessage, TelegramMetadata
+from loginhelp.handoff.repository import WAIT_FROM_SEEN
 
 from .output import TelegramOutput
 from .settings import TelegramSettings
@@ -49,11 +50,20 @@ GROUP_CHAT_TEXT = (
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
 
-class TelegramDelivery:
-    """How the live chat reaches a Telegram customer: the bot sends it, from whichever replica claims it."""
+class TelegramDelivery(ChannelDeliverer):
+    """How the live chat reaches a Telegram customer: the bot sends it, from whichever replica claims it.
 
-    def __init__(self, output: TelegramOutput) -> None:
-        self.output = output
+    No connection shows the customer is still there, so the wait limit counts from their last message.
+    """
+
+    wait_counted_from = WAIT_FROM_SEEN
+
+    def __init__(self, telegram: TelegramOutput, on_new_message: Optional[OnNewMessage] = None) -> None:
+        super().__init__(TelegramInput.name(), on_new_message)
+        self.telegram = telegram
+
+    def output(self) -> TelegramOutput:
+        return self.telegram
 
     def present(self, conversation_id: str) -> bool:
         return True  # the Bot API reaches any chat from any replica
@@ -62,7 +72,7 @@ class TelegramDelivery:
         return False  # no connection to hold: only the customer's messages show they are still there
 
     async def deliver(self, conversation_id: str, text: str) -> None:
-        await self.output.send_text_message(conversation_id, text)
+        await self.telegram.send_text_message(conversation_id, text)
 
 
 class TelegramInput(StockTelegramInput):
@@ -249,7 +259,7 @@ class TelegramInput(StockTelegramInput):
         telegram_webhook = Blueprint("telegram_webhook", __name__)
 
         @telegram_webhook.listener("after_server_start")
-        async def start(_app: Any, loop: asyncio.AbstractEventLoop) -> None:
+        async def start(app: Any, loop: asyncio.AbstractEventLoop) -> None:
             if not self.settings.enabled:
                 logger.info("Telegram channel is off (%s): no webhook registered.", self.settings.problem)
             elif not self.settings.webhook_url:
@@ -260,7 +270,7 @@ class TelegramInput(StockTelegramInput):
                 redis = self.seen.shared.settings
                 logger.info("Telegram update ids are shared in Redis %s:%s/%s.", redis.host, redis.port, redis.db)
             if self.settings.enabled:
-                await self.live_bridge().attach(self.name(), TelegramDelivery(self._telegram()))
+                await self.live_bridge().attach(self.name(), TelegramDelivery(self._telegram(), on_new_message), app)
 
         @telegram_webhook.listener("before_server_stop")
         async def stop(_app: Any, _loop: asyncio.AbstractEventLoop) -> None:
