@@ -13,12 +13,22 @@ to its customer's client receiving that text. Also measured, in the same run:
 the same send one chat at a time, and the assistant's own REST round trip (one at
 a time and 50 at once) as a reference for how busy this machine was.
 
-Writes bench/results/handoff.md and handoff.json. Target: p95 under 300 ms on 2 cores.
+The console's database (tickets, agents, live handoff) is a migrated SQLite file
+by default; ``--database-url`` (or ``BENCH_DATABASE_URL``, for ``make bench-handoff``)
+runs the three processes on that database instead, e.g. a PostgreSQL database made
+for the run (``createdb -h 127.0.0.1 -U postgres loginhelp_bench_handoff``; it is
+migrated with ``loginhelp --database-url URL db upgrade`` before the servers
+start). Rasa's tracker store stays a SQLite file of the run either way.
+
+Writes bench/results/handoff.md and handoff.json with the latest run on each
+database (a run replaces the entry of its own database and keeps the others).
+Target: p95 under 300 ms on 2 cores.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import secrets
 import shutil
@@ -39,9 +49,11 @@ import redis
 import socketio
 from harness import RESULTS, MemorySampler, latency_stats, loadavg, machine, machine_line, now, send, write_results
 
+from loginhelp.db.engine import redact
 from loginhelp.servers import MODEL, REPO, VENV_BIN, RasaStack, free_port
 
-AGENT = "bench-agent@coinex.test"
+#: One agent per run (with a suffix of the run), so a database kept between runs needs no cleaning.
+AGENT = "bench-agent-{run}@coinex.test"
 PASSWORD = "bench handoff password 2026"
 ASKS = "can i talk to a human"
 QUEUED_MARK = "in the queue"
@@ -122,14 +134,17 @@ class Customer:
 class HandoffStack(RasaStack):
     """Rasa + actions (RasaStack) with Redis, plus the console, an agent and its API token."""
 
-    def __init__(self, workdir: Path, redis_db: int, prefix: str) -> None:
+    def __init__(self, workdir: Path, redis_db: int, prefix: str, database_url: Optional[str] = None) -> None:
         super().__init__(workdir, env={
             "REDIS_HOST": "127.0.0.1", "REDIS_PORT": "6379", "REDIS_DB": str(redis_db), "REDIS_KEY_PREFIX": prefix,
             "TRACKER_DATABASE_URL": f"sqlite:///{workdir / 'tracker.db'}",
             "CONSOLE_SECRET_KEY": secrets.token_urlsafe(32), "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+            **({"DATABASE_URL": database_url} if database_url else {}),
         })
         self.env = {k: v for k, v in self.env.items() if not k.startswith("TELEGRAM_")}
+        self.database_url = self.env["DATABASE_URL"]
         self.console_port = free_port()
+        self.agent = AGENT.format(run=prefix)
         self.token = ""
 
     @property
@@ -144,9 +159,11 @@ class HandoffStack(RasaStack):
         return done.stdout.strip()
 
     def start(self, timeout: float = 240.0) -> "HandoffStack":
+        # The one migration path, on the run's database (RasaStack.start runs the same upgrade from the environment).
+        self._cli("--database-url", self.database_url, "db", "upgrade")
         super().start(timeout)
-        self._cli("agents", "add", AGENT, "--password-stdin", stdin=PASSWORD + "\n")
-        self.token = self._cli("agents", "token", AGENT).splitlines()[-1]
+        self._cli("agents", "add", self.agent, "--password-stdin", stdin=PASSWORD + "\n")
+        self.token = self._cli("agents", "token", self.agent).splitlines()[-1]
         self.spawn("console", [str(VENV_BIN / "python"), "-m", "loginhelp.console", "--host", "127.0.0.1",
                                "--port", str(self.console_port)])
         self.wait_http(f"{self.console_url}/sign-in", 60, name="console")
@@ -341,7 +358,9 @@ async def benchmark(args: argparse.Namespace, stack: HandoffStack) -> Dict[str, 
         "date": now(),
         "machine": machine(args.loadavg_before),
         "setup": {"chats": args.chats, "rounds": args.rounds, "pause_seconds": args.pause, "spread_seconds": args.spread,
-                  "sequential_messages": args.sequential, "database": "SQLite (one file, migrated)",
+                  "sequential_messages": args.sequential, "database": database_label(stack.database_url),
+                  "database_url": redact(stack.database_url) if args.database_url else "sqlite (a file of the run)",
+                  "console_server": "python -m loginhelp.console: werkzeug run_simple, threaded=True, one process",
                   "redis": "127.0.0.1:6379, private key prefix", "transport": "socket.io polling (python-socketio)"},
         "startup_seconds": dict(stack.ready_seconds),
         "queueing": {"customers": args.chats, "queued": sum(queued), "seconds": queue_seconds,
@@ -366,14 +385,42 @@ def _row(label: str, figures: Dict[str, Any]) -> str:
             f"{lat['max_ms']:.1f} |")
 
 
-def render_markdown(report: Dict[str, Any]) -> str:
+def database_label(url: str) -> str:
+    """"SQLite" or "PostgreSQL" (the key of a run in the results), else the SQLAlchemy backend's name."""
+    backend = url.split(":", 1)[0].split("+", 1)[0].lower()
+    return {"sqlite": "SQLite", "postgresql": "PostgreSQL"}.get(backend, backend)
+
+
+def render_markdown(results: Dict[str, Any]) -> str:
+    """Every database's latest run, SQLite first."""
+    runs = results["by_database"]
+    order = sorted(runs, key=lambda name: (name != "SQLite", name != "PostgreSQL", name))
+    lines = ["# Live handoff benchmark", "",
+             "The latest run on each database (`make bench-handoff`; `BENCH_DATABASE_URL=... make bench-handoff` "
+             "or `bench/handoff.py --database-url URL` for another database than the SQLite file).", ""]
+    summary = ["| Database | Date | 50 at once p50 / p95 (ms) | spread p50 / p95 (ms) | one at a time p50 / p95 (ms) |",
+               "|---|---|---|---|---|"]
+    for name in order:
+        run = runs[name]
+        cells = " | ".join(f"{run[k]['latency']['p50_ms']:.1f} / {run[k]['latency']['p95_ms']:.1f}"
+                           for k in ("at_once", "spread", "one_at_a_time"))
+        summary.append(f"| {name} | {run['date']} | {cells} |")
+    lines += summary + [""]
+    for name in order:
+        lines.append(_render_run(runs[name]))
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _render_run(report: Dict[str, Any]) -> str:
     setup, at_once, spread, one = report["setup"], report["at_once"], report["spread"], report["one_at_a_time"]
     ref = report["reference"]
     chats = setup["chats"]
     lines = [
-        "# Live handoff benchmark",
+        f"## {setup['database']}",
         "",
         f"- Date: {report['date']}",
+        f"- Database: {setup.get('database_url', setup['database'])}; console: "
+        f"{setup.get('console_server', 'python -m loginhelp.console')}",
         f"- Machine: {machine_line(report['machine'])}",
         f"- Set-up: Rasa server (trained model, socket.io channel) + action server + agent console, each its own "
         f"process on loopback; {setup['database']} shared by the three; Redis {setup['redis']}; customers are "
@@ -385,7 +432,7 @@ def render_markdown(report: Dict[str, Any]) -> str:
         f"text; {setup['rounds']} rounds of {chats} messages sent at once (a {setup['pause_seconds']} s pause after "
         f"each round's deliveries), then {GRACE_SECONDS:.0f} s more for late or doubled deliveries",
         "",
-        "## Agent's send to the customer's screen (ms)",
+        "### Agent's send to the customer's screen (ms)",
         "",
         "| | Messages | p50 | p95 | p99 | max |",
         "|---|---|---|---|---|---|",
@@ -408,10 +455,10 @@ def render_markdown(report: Dict[str, Any]) -> str:
         "The API call's time is part of the latency: the message is stored and published before the call returns, "
         "and the customer may have it before the agent's response arrives. *created_at → screen* starts when the "
         "console's repository stamps the message (`created_at`, same machine clock), before it waits for "
-        "SQLite's write lock: the wait for the lock, the commit, the Redis relay, Rasa's live bridge and "
-        "socket.io, without the request's way in (HTTP, token check).",
+        "the database's write lock (SQLite) or row lock (PostgreSQL): the wait for the lock, the commit, "
+        "the Redis relay, Rasa's live bridge and socket.io, without the request's way in (HTTP, token check).",
         "",
-        "## Reference in the same run: the assistant's REST round trip (\"hi\" → greeting, ms)",
+        "### Reference in the same run: the assistant's REST round trip (\"hi\" → greeting, ms)",
         "",
         "| | Messages | p50 | p95 | p99 | max |",
         "|---|---|---|---|---|---|",
@@ -419,14 +466,14 @@ def render_markdown(report: Dict[str, Any]) -> str:
         _row("one at a time, after", ref["rest_one_at_a_time_after"]),
         _row(f"{chats} at once, after", ref[f"rest_{chats}_at_once"]),
         "",
-        "## Memory (MiB, peak VmHWM incl. children)",
+        "### Memory (MiB, peak VmHWM incl. children)",
         "",
         "| Rasa server | Action server | Console |",
         "|---|---|---|",
         f"| {report['memory']['rasa']['vmhwm_total_mb']:.0f} | {report['memory']['actions']['vmhwm_total_mb']:.0f} | "
         f"{report['memory']['console']['vmhwm_total_mb']:.0f} |",
         "",
-        "## Targets",
+        "### Targets",
         "",
     ]
     lines += [f"- **{c['status']}** {c['name']}: {c['detail']}" for c in report["checks"]]
@@ -446,11 +493,27 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument("--sequential", type=int, default=20, help="messages sent one chat at a time (default 20)")
     parser.add_argument("--reference", type=int, default=20, help="REST turns one at a time, before and after (20)")
     parser.add_argument("--out", type=Path, default=RESULTS / "handoff", help="output prefix (bench/results/handoff)")
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL") or None,
+                        help="the console's database for the three processes (default $BENCH_DATABASE_URL, else a "
+                             "SQLite file of the run), e.g. postgresql+psycopg2://postgres@127.0.0.1:5432/"
+                             "loginhelp_bench_handoff; migrated before the servers start")
     parser.add_argument("--keep-logs", action="store_true", help="keep the temporary directory with the logs")
     args = parser.parse_args(argv)
     if args.chats < 1 or args.rounds < 1 or args.sequential < 1 or args.reference < 1:
         parser.error("--chats, --rounds, --sequential and --reference must be at least 1")
     return args
+
+
+def merged_results(prefix: Path, report: Dict[str, Any]) -> Dict[str, Any]:
+    """This run under its database, with the other databases' latest runs kept from ``<prefix>.json``."""
+    runs: Dict[str, Any] = {}
+    try:
+        earlier = json.loads(Path(f"{prefix}.json").read_text(encoding="utf-8"))
+        runs = dict(earlier.get("by_database") or {})
+    except (OSError, ValueError, AttributeError):
+        pass
+    runs[report["setup"]["database"]] = report
+    return {"benchmark": "handoff", "by_database": runs}
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -468,7 +531,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 2
     args.loadavg_before = loadavg()
     tmp = Path(tempfile.mkdtemp(prefix="bench-handoff-"))
-    stack = HandoffStack(tmp, redis_db, prefix)
+    stack = HandoffStack(tmp, redis_db, prefix, args.database_url)
 
     def _on_signal(signum: int, _frame: Any) -> None:  # SIGTERM/SIGHUP: unwind through the finally below
         raise KeyboardInterrupt(f"signal {signum}")
@@ -495,8 +558,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             shutil.rmtree(tmp, ignore_errors=True)
     if report is None:
         return 1
-    md_path, json_path = write_results(args.out, report, render_markdown(report))
-    print(render_markdown(report))
+    results = merged_results(args.out, report)
+    md_path, json_path = write_results(args.out, results, render_markdown(results))
+    print(_render_run(report))
     print(f"wrote {md_path} and {json_path}")
     return 0
 
