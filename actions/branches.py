@@ -349,8 +349,10 @@ def branch_beside_off_topic(tracker: Tracker) -> Optional[str]:
 
 
 def _ranked(tracker: Tracker) -> List[Dict[str, Any]]:
-    """The classifier's ranking of the latest message, without the fallback."""
-    return [e for e in (tracker.latest_message or {}).get("intent_ranking") or [] if e.get("name") != "nlu_fallback"]
+    """The classifier's ranking of the latest message, without the fallback and the secret
+    (which SecretGuard puts first whatever else the message says)."""
+    return [e for e in (tracker.latest_message or {}).get("intent_ranking") or []
+            if e.get("name") not in ("nlu_fallback", SHARE_SECRET_INTENT)]
 
 
 def _moved_on_to(step_id: str, candidates: List[Dict[str, Any]], least: float) -> Optional[str]:
@@ -370,7 +372,12 @@ def moved_on(dispatcher: CollectingDispatcher, tracker: Tracker, intent: Optiona
     book = playbook.load()
     step = step_on_screen(tracker)
     branch = book.branch_for_intent.get(intent or "")
-    if step is None or branch is None or branch == tracker.get_slot(Slot.BRANCH):
+    current = tracker.get_slot(Slot.BRANCH)
+    if step is not None and branch in (None, current) and step_on_screen_said_done(tracker):
+        # "i reset it but it still says wrong password", read as the reset again: the step
+        # is done, and the problem ranked next is where it moves on to.
+        branch = book.branch_for_intent.get(moving_on_intent(tracker) or "")
+    if step is None or branch is None or branch == current:
         return None
     if branch not in book.moves_on.get(step.id, frozenset()):
         return None
