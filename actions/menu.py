@@ -154,7 +154,8 @@ class ActionDetour(Action):
                                      else "utter_ask_how_to_help")
             return []
         resume = resume_question(tracker)
-        if intent == "greet" and resume is None and last_response(tracker) in _GREETINGS:
+        typed = not ((tracker.latest_message or {}).get("text") or "").startswith("/")
+        if intent == "greet" and typed and resume is None and last_response(tracker) in _GREETINGS:
             # "hello?", "anyone there": the greeting and its menu are just above; say we're here.
             dispatcher.utter_message(response="utter_still_here")
             return []
