@@ -14,6 +14,7 @@ REPO = Path(__file__).resolve().parents[1]
 FOREIGN_TURNS = {
     "Buenos dias, no puedo iniciar sesion. Me sale contraseña incorrecta.",
     "si ya lo revise", "ya lo hice tambien", "en el movil", "登录不了",
+    "hola, no puedo entrar a mi cuenta", "ya lo hice",
 }
 
 
