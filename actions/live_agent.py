@@ -76,13 +76,14 @@ def agent_available(tracker: Tracker) -> bool:
 def learned(tracker: Tracker, steps_tried: List[str]) -> Dict[str, Any]:
     """What the assistant learned, for the agent who takes the chat (the console shows it)."""
     info = client_info(tracker)
+    # Keyed by the slots' names (the console shows them under those names).
     found = {
-        "branch": tracker.get_slot(Slot.BRANCH),
-        "steps_tried": steps_tried,
-        "platform": tracker.get_slot(Slot.PLATFORM) or info.platform,
-        "device": tracker.get_slot(Slot.DEVICE) or info.device,
-        "browser": tracker.get_slot(Slot.BROWSER) or info.browser,
-        "language": tracker.get_slot(Slot.LANGUAGE) or "en",
+        Slot.BRANCH: tracker.get_slot(Slot.BRANCH),
+        Slot.STEPS_TRIED: steps_tried,
+        Slot.PLATFORM: tracker.get_slot(Slot.PLATFORM) or info.platform,
+        Slot.DEVICE: tracker.get_slot(Slot.DEVICE) or info.device,
+        Slot.BROWSER: tracker.get_slot(Slot.BROWSER) or info.browser,
+        Slot.LANGUAGE: tracker.get_slot(Slot.LANGUAGE) or "en",
         "contact": tracker.get_slot(Slot.EMAIL) or tracker.get_slot(Slot.PHONE),
     }
     return {key: value for key, value in found.items() if value not in (None, [], "")}
