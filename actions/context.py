@@ -353,6 +353,13 @@ class ActionCloseCase(Action):
         text = (tracker.latest_message or {}).get("text") or ""
         if in_branch(tracker) and step_answer(text) == "still_broken":
             return hand_back(tracker, domain, "still_broken")
+        if in_branch(tracker) and says("in_a_place", text) and step_answer(text) is None:
+            # "im in turkey": where the customer is, not "I'm in"; noted, and the question again.
+            dispatcher.utter_message(response="utter_noted")
+            resume = resume_question(tracker)
+            if resume is not None:
+                dispatcher.utter_message(response=resume)
+            return [UserUtteranceReverted()]
         if in_branch(tracker) and step_answer(text) is None and (
                 says("did_it", text) or says("will_try", text) or step_on_screen_said_done(tracker)):
             # "ok reinstalling now": a promise to try, not a result; a yes to "Did that help?" asks.
