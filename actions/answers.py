@@ -51,6 +51,11 @@ def says(kind: str, text: str) -> bool:
     return any(p.search(text) for p in answer_patterns()[kind])
 
 
+def still_stuck(text: str) -> bool:
+    """Whether ``text`` says it still does not work ("still nothing", "didnt help, still cant log in")."""
+    return step_answer(text) == "still_broken" or says("still_failing", text)
+
+
 def step_answer(text: str, ranking: Sequence[Dict[str, Any]] = ()) -> Optional[str]:
     """"Did that help?": problem_solved or still_broken, when the words say which.
     Words on both sides ("no glare this time, it is approved now") leave it to the

@@ -18,7 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import live_agent, live_status, playbook
 from actions.address_check import addresses_shown, say_verdicts
-from actions.answers import says, step_answer, yes_no
+from actions.answers import says, step_answer, still_stuck, yes_no
 from actions.channel_context import client_info, clock_skew_seconds, describe_skew, platform_from_device
 from loginhelp.contract import BRANCH_QUESTIONS, RESPONSE_KEY, SENTENCE_INTENTS_KEY, Pending, Slot
 from loginhelp.secret_detection import INTENT_BEFORE_SECRET_KEY, SHARE_SECRET_INTENT
@@ -260,6 +260,11 @@ def step_failed(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Even
             # "how do i unfreeze it" at the offer after the step that sends to support: that is the answer.
             dispatcher.utter_message(response="utter_only_support_can")
             dispatcher.utter_message(response="utter_ask_hand_over")
+            return []
+        if tracker.get_slot(Slot.PENDING) == Pending.TICKET_OFFER and still_stuck(tracker.latest_message.get("text") or ""):
+            # "still nothing" to the offer itself: understood, and the offer asked again briefly, not repeated.
+            dispatcher.utter_message(response="utter_still_stuck_so_support")
+            dispatcher.utter_message(response="utter_resume_ticket_offer")
             return []
         return present_step(dispatcher, tracker, branch, plan, len(plan))
     text = tracker.latest_message.get("text") or ""

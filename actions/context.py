@@ -23,7 +23,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import live_status, playbook
 from actions.address_check import suspicious_address_shown
-from actions.answers import LEAD, says, step_answer, yes_no
+from actions.answers import LEAD, says, step_answer, still_stuck, yes_no
 from actions.branches import (
     SETUP_ENTITIES,
     answer_to_step,
@@ -301,7 +301,7 @@ class ActionReadInContext(Action):
             elif resume:
                 text = (tracker.latest_message or {}).get("text") or ""
                 at_offer = tracker.get_slot(Slot.PENDING) == Pending.TICKET_OFFER
-                still = at_offer and (step_answer(text) == "still_broken" or says("still_failing", text))
+                still = at_offer and still_stuck(text)
                 # "resubmitted 3 times, still rejected" at the offer: understood, not "didn't get that".
                 dispatcher.utter_message(response="utter_still_stuck_so_support" if still else "utter_rephrase_brief")
                 dispatcher.utter_message(response=resume)
