@@ -46,13 +46,7 @@ def live_handoff() -> Optional[LiveHandoff]:
         if _handoff is not None or time.monotonic() < _broken_until:
             return _handoff
         try:
-            from loginhelp.db.engine import database_url, make_engine
-            from loginhelp.db.migrate import check_schema
-            from loginhelp.handoff.relay import relay_from_env
-
-            engine = make_engine(database_url())
-            check_schema(engine)
-            _handoff = LiveHandoff.on(engine, relay_from_env())
+            _handoff = LiveHandoff.from_environment()
         except Exception as error:  # noqa: BLE001 - without the live chat, support is the ticket
             log.error("live chat is off for %.0f s: %s: %s", RETRY_SECONDS, type(error).__name__, error)
             _broken_until = time.monotonic() + RETRY_SECONDS

@@ -62,11 +62,9 @@ from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.events import ActionExecuted, ConversationResumed
 
 from loginhelp.contract import ChannelMessage
-from loginhelp.db.engine import make_engine
-from loginhelp.db.migrate import check_schema
 from loginhelp.db.paths import REPO_ROOT
 from loginhelp.db.timeutil import utcnow
-from loginhelp.handoff import LiveHandoff, RedisRelay, RelayEvent, RelayListener, RelaySettings, relay_from_env
+from loginhelp.handoff import LiveHandoff, RedisRelay, RelayEvent, RelayListener, RelaySettings
 from loginhelp.handoff.customer_lines import NOT_DELIVERED, SECRET_FALLBACK, for_customer, still_waiting
 from loginhelp.handoff.errors import LiveConflict, LiveNotFound
 from loginhelp.handoff.leaving import leaving_to
@@ -277,18 +275,10 @@ class LiveBridge:
             if time.monotonic() < self._broken_until:
                 return None
             try:
-                from loginhelp.db.engine import database_url
-
-                engine = make_engine(database_url())
-                try:
-                    check_schema(engine)
-                except Exception:
-                    engine.dispose()
-                    raise
-                relay = relay_from_env()
+                handoff = LiveHandoff.from_environment()
                 found = RelaySettings.from_env()
                 self._claims = RedisClaims.connect(found) if found else Claims()
-                self._handoff = LiveHandoff.on(engine, relay)
+                self._handoff = handoff
             except Exception as error:  # noqa: BLE001 - the assistant keeps answering without the live chat
                 log.error("live chat is off for %.0f s: %s: %s", RETRY_SECONDS, type(error).__name__, error)
                 self._broken_until = time.monotonic() + RETRY_SECONDS

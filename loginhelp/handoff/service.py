@@ -57,6 +57,22 @@ class LiveHandoff:
             relay or Relay(),
         )
 
+    @classmethod
+    def from_environment(cls) -> "LiveHandoff":
+        """The live chat on DATABASE_URL, its schema checked, with the relay of REDIS_*: how
+        each process of a deployment opens it (raises when the database cannot be used)."""
+        from ..db.engine import database_url, make_engine
+        from ..db.migrate import check_schema
+        from .relay import relay_from_env
+
+        engine = make_engine(database_url())
+        try:
+            check_schema(engine)
+        except Exception:
+            engine.dispose()
+            raise
+        return cls.on(engine, relay_from_env())
+
     # --------------------------------------------------------- customer side
 
     def agents_available(self) -> int:
